@@ -1,0 +1,1 @@
+"""Numerical heart of the planner: no Qt, no VTK, no file formats."""

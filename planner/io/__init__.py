@@ -1,0 +1,1 @@
+"""File formats (DICOM, NIfTI, NRRD, plans). No Qt, no VTK."""

@@ -1,0 +1,1 @@
+"""The document users edit and the views observe. No Qt, no VTK."""

@@ -1,0 +1,1 @@
+"""VTK scene pieces that observe the model. No Qt widgets."""

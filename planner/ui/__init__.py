@@ -1,0 +1,1 @@
+"""PySide6 user interface: thin wiring of model, render and core."""
