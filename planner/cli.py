@@ -1,0 +1,133 @@
+"""Command line: the GUI by default, headless sub-commands that print JSON.
+
+Bad input never shows a traceback: one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from planner import __version__
+
+SUBCOMMANDS = ("sample", "info")
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> int:
+    print(f"pedicle-planner: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _series_json(series: Any) -> dict[str, Any]:
+    return {"series_uid": series.uid, "modality": series.modality,
+            "description": series.series_description, "number": series.series_number,
+            "images": series.n_images, "patient_name": series.patient_name,
+            "study_description": series.study_description,
+            "pixel_spacing": list(series.pixel_spacing)}
+
+
+def volume_info(volume: Any) -> dict[str, Any]:
+    """What `info` prints for a loaded volume (LPS mm)."""
+    lo, hi = volume.bounds()
+    m = volume.meta
+    return {
+        "dimensions": list(volume.shape_ijk),
+        "spacing": [round(float(s), 6) for s in volume.spacing],
+        "affine": [[round(float(x), 6) for x in row] for row in volume.affine],
+        "direction": [[round(float(x), 6) for x in row] for row in volume.direction],
+        "origin": [round(float(x), 4) for x in volume.origin],
+        "bounds_lps": [[round(float(x), 3) for x in lo], [round(float(x), 3) for x in hi]],
+        "hu_range": list(volume.hu_range()),
+        "modality": m.get("modality", ""), "series_uid": m.get("series_uid", ""),
+        "study_uid": m.get("study_uid", ""),
+        "patient_position": m.get("patient_position", ""),
+        "patient_name": m.get("patient_name", ""), "patient_id": m.get("patient_id", ""),
+        "series_description": m.get("series_description", ""),
+        "slice_thickness": m.get("slice_thickness"), "dtype": str(volume.array.dtype),
+        "source": m.get("source", ""), "warnings": list(volume.warnings),
+        "coordinates": "LPS mm",
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from planner.io.errors import MultipleSeriesError
+    from planner.io.loader import load_volume
+
+    try:
+        vol = load_volume(args.path, series_uid=args.series, allow_non_ct=args.allow_non_ct)
+    except MultipleSeriesError as exc:
+        listing = {"path": args.path, "series": [_series_json(s) for s in exc.series]}
+        if args.json:
+            print(json.dumps(listing, indent=2))
+        else:
+            for s in listing["series"]:
+                print(f"{s['series_uid']}  {s['modality']}  {s['images']} images  "
+                      f"{s['description']}")
+        print("pedicle-planner: several series: pass --series UID to choose one",
+              file=sys.stderr)
+        return 0
+    info = volume_info(vol)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key in ("dimensions", "spacing", "origin", "hu_range", "modality", "series_uid",
+                    "patient_position", "series_description", "warnings"):
+            print(f"{key:20s} {info[key]}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from planner.core.phantom import PhantomSpec
+    from planner.io.sample_case import write_sample
+
+    out = write_sample(args.outdir, PhantomSpec(seed=args.seed))
+    print(json.dumps({"dicom": str(out / "dicom"), "truth": str(out / "truth.json")}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pedicle-planner",
+                                description="Plan transpedicular vertebroplasty on CT. "
+                                "Without a sub-command, opens the GUI (on PATH, or on the "
+                                "built-in sample case).")
+    p.add_argument("--version", action="version", version=f"pedicle-planner {__version__}")
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("sample", help="write the synthetic spine case (DICOM + truth JSON)")
+    s.add_argument("outdir")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_sample)
+    i = sub.add_parser("info", help="describe a CT (DICOM folder, NIfTI or NRRD)")
+    i.add_argument("path")
+    i.add_argument("--series", help="SeriesInstanceUID when the folder holds several")
+    i.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
+    i.add_argument("--json", action="store_true", help="print JSON")
+    i.set_defaults(func=cmd_info)
+    return p
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pedicle-planner", add_help=False)
+    p.add_argument("path", nargs="?")
+    p.add_argument("--series")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+        args = build_parser().parse_args(argv)
+        from planner.io.errors import LoadError
+
+        try:
+            return args.func(args)
+        except LoadError as exc:
+            return _fail(str(exc))
+        except OSError as exc:
+            return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
+    gargs, rest = gui_parser().parse_known_args(argv)
+    from planner.app import run_gui
+
+    return run_gui(gargs.path, series_uid=gargs.series, qt_args=rest)
