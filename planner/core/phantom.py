@@ -196,11 +196,7 @@ class Vertebra:
     def bone_local(self, q: np.ndarray, margin: float = 3.0) -> np.ndarray:
         """Signed distance to the vertebra's bone (union of parts minus the canal).
         Beyond ``margin`` mm from every part the value is clamped to ``margin``."""
-        d = np.full(q.shape[:-1], margin, np.float32)
-        for fn, lo, hi in self._parts():
-            m = np.all((q >= lo - margin) & (q <= hi + margin), axis=-1)
-            if np.any(m):
-                d[m] = np.minimum(d[m], fn(q[m]))
+        d = sdf.union(q, self._parts(), margin)
         near = d < margin
         d[near] = np.maximum(d[near], -self.canal_local(q[near]))
         return d
@@ -454,11 +450,12 @@ class SpinePhantom:
         paint.paint(disc, c - r, c + r, [(0.0, HU["disc"])], ss=(1, 1, 1))
 
     def _paint_rib(self, paint: sdf.Painter, line: np.ndarray, cancellous: np.ndarray) -> None:
-        for p0, p1 in zip(line[:-1], line[1:]):
-            def seg(p: np.ndarray, p0: np.ndarray = p0, p1: np.ndarray = p1) -> np.ndarray:
-                return sdf.capsule(p, p0, p1, 4.5)
-            lo, hi = np.minimum(p0, p1) - 6, np.maximum(p0, p1) + 6
-            paint.paint(seg, lo, hi, [(0.0, HU["cortical"]), (1.2, cancellous)], ss=(1, 1, 1))
+        r = 4.5
+        parts = [(lambda p, p0=p0, p1=p1: sdf.capsule(p, p0, p1, r),
+                  np.minimum(p0, p1) - r, np.maximum(p0, p1) + r)
+                 for p0, p1 in zip(line[:-1], line[1:])]
+        paint.paint(lambda p: sdf.union(p, parts), line.min(axis=0) - 8, line.max(axis=0) + 8,
+                    [(0.0, HU["cortical"]), (1.2, cancellous)])
 
     def _paint_canal(self, paint: sdf.Painter, v: Vertebra) -> None:
         d, g = v.dims, v.derived

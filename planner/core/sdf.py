@@ -43,6 +43,19 @@ def box(local: Array, half: Sequence[float]) -> Array:
     return outside + inside
 
 
+def union(q: Array, parts: Sequence[tuple[Callable[[Array], Array], Array, Array]],
+          margin: float = 3.0) -> Array:
+    """Signed distance to the union of parts, each given with its (lo, hi) box in the
+    coordinates of ``q``; a part is evaluated only inside its box (plus ``margin``), so far
+    from every part the value is clamped to ``margin``. Cheap unions of many small parts."""
+    d = np.full(q.shape[:-1], margin, np.float32)
+    for fn, lo, hi in parts:
+        m = np.all((q >= np.asarray(lo) - margin) & (q <= np.asarray(hi) + margin), axis=-1)
+        if np.any(m):
+            d[m] = np.minimum(d[m], fn(q[m]))
+    return d
+
+
 class Painter:
     """Paints tissues into an axis-aligned output grid with supersampled partial volume.
 

@@ -1,0 +1,255 @@
+"""One orthogonal slice view (axial, sagittal or coronal in patient LPS axes).
+
+The slice is resliced by VTK from the index-space image through the prop's UserMatrix,
+so identity, permuted and oblique volumes all show true patient planes. Radiological
+convention: patient left on screen right in axial and coronal; anterior on the left in
+sagittal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import vtk
+
+from planner.render.vtk_util import array_to_image, matrix_to_vtk, world_to_display
+
+
+@dataclass(frozen=True)
+class Orientation:
+    name: str
+    normal: tuple[float, float, float]      # direction the viewer looks along (LPS)
+    view_up: tuple[float, float, float]
+    letters: tuple[str, str, str, str]      # left, right, top, bottom edges
+
+
+ORIENTATIONS = {
+    "axial": Orientation("axial", (0, 0, 1), (0, -1, 0), ("R", "L", "A", "P")),
+    "coronal": Orientation("coronal", (0, 1, 0), (0, 0, 1), ("R", "L", "S", "I")),
+    "sagittal": Orientation("sagittal", (-1, 0, 0), (0, 0, 1), ("A", "P", "S", "I")),
+}
+CROSSHAIR_RGB = (0.1, 0.85, 0.3)
+CAMERA_DISTANCE = 1000.0
+
+
+def _text(size: int, justify: str = "left", vertical: str = "bottom") -> vtk.vtkTextActor:
+    t = vtk.vtkTextActor()
+    prop = t.GetTextProperty()
+    prop.SetFontSize(size)
+    prop.SetColor(1.0, 0.85, 0.2)
+    prop.SetShadow(True)
+    getattr(prop, f"SetJustificationTo{justify.capitalize()}")()
+    getattr(prop, f"SetVerticalJustificationTo{vertical.capitalize()}")()
+    t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+    return t
+
+
+class SliceScene:
+    """Renderer content for one slice orientation; knows nothing about Qt."""
+
+    def __init__(self, orientation: str):
+        self.orientation = ORIENTATIONS[orientation]
+        self.renderer = vtk.vtkRenderer()
+        self.renderer.SetBackground(0.0, 0.0, 0.0)
+        self.mapper = vtk.vtkImageResliceMapper()
+        self.mapper.SliceFacesCameraOn()
+        self.mapper.SliceAtFocalPointOn()
+        self.image_slice = vtk.vtkImageSlice()
+        self.image_slice.SetMapper(self.mapper)
+        self.image_slice.GetProperty().SetInterpolationTypeToLinear()
+        self.volume = None
+        self.cursor = np.zeros(3)
+        # crosshair: two lines through the cursor in the slice plane
+        self._lines = vtk.vtkPolyData()
+        pts = vtk.vtkPoints()
+        pts.SetNumberOfPoints(4)
+        self._lines.SetPoints(pts)
+        cells = vtk.vtkCellArray()
+        for a, b in ((0, 1), (2, 3)):
+            cells.InsertNextCell(2)
+            cells.InsertCellPoint(a)
+            cells.InsertCellPoint(b)
+        self._lines.SetLines(cells)
+        lm = vtk.vtkPolyDataMapper()
+        lm.SetInputData(self._lines)
+        self.crosshair = vtk.vtkActor()
+        self.crosshair.SetMapper(lm)
+        self.crosshair.GetProperty().SetColor(*CROSSHAIR_RGB)
+        self.crosshair.GetProperty().SetLineWidth(1.5)
+        self.crosshair.GetProperty().LightingOff()
+        self.crosshair.PickableOff()
+        # orientation letters, banner, slice/scale annotation
+        o = self.orientation
+        self.letters = []
+        for text, pos, just, vert in ((o.letters[0], (0.01, 0.5), "left", "centered"),
+                                      (o.letters[1], (0.99, 0.5), "right", "centered"),
+                                      (o.letters[2], (0.5, 0.99), "centered", "top"),
+                                      (o.letters[3], (0.5, 0.01), "centered", "bottom")):
+            t = _text(18, just, vert)
+            t.SetInput(text)
+            t.GetPositionCoordinate().SetValue(*pos)
+            self.letters.append(t)
+            self.renderer.AddViewProp(t)
+        self.banner = _text(12, "left", "top")
+        self.banner.GetPositionCoordinate().SetValue(0.01, 0.99)
+        self.info = _text(12, "right", "bottom")
+        self.info.GetPositionCoordinate().SetValue(0.99, 0.01)
+        self.renderer.AddViewProp(self.banner)
+        self.renderer.AddViewProp(self.info)
+        # scale bar: a round length in mm drawn in display coordinates, bottom left
+        self._bar = vtk.vtkPolyData()
+        bar_pts = vtk.vtkPoints()
+        bar_pts.SetNumberOfPoints(4)
+        self._bar.SetPoints(bar_pts)
+        bar_lines = vtk.vtkCellArray()
+        bar_lines.InsertNextCell(4)
+        for n in (2, 0, 1, 3):   # |___| shape
+            bar_lines.InsertCellPoint(n)
+        self._bar.SetLines(bar_lines)
+        bm = vtk.vtkPolyDataMapper2D()
+        bm.SetInputData(self._bar)
+        self.scale_bar = vtk.vtkActor2D()
+        self.scale_bar.SetMapper(bm)
+        self.scale_bar.GetProperty().SetColor(1.0, 0.85, 0.2)
+        self.scale_bar.GetProperty().SetLineWidth(2)
+        self.scale_label = _text(12, "left", "bottom")
+        self.scale_label.GetPositionCoordinate().SetCoordinateSystemToDisplay()
+        self.renderer.AddViewProp(self.scale_bar)
+        self.renderer.AddViewProp(self.scale_label)
+        self.title = o.name.capitalize()
+
+    # --- data ---------------------------------------------------------------------------
+    def set_volume(self, volume) -> None:
+        self.volume = volume
+        self.mapper.SetInputData(array_to_image(volume.array))
+        self.image_slice.SetUserMatrix(matrix_to_vtk(volume.affine))
+        if not self.renderer.HasViewProp(self.image_slice):
+            self.renderer.AddViewProp(self.image_slice)
+            self.renderer.AddActor(self.crosshair)
+        m = volume.meta
+        self.banner.SetInput("\n".join(x for x in (
+            str(m.get("patient_name", "")).replace("^", " "), m.get("study_description", ""),
+            m.get("series_description", "")) if x))
+        self.cursor = volume.center()
+        self.reset_camera()
+
+    def set_window(self, window: float, level: float) -> None:
+        self.image_slice.GetProperty().SetColorWindow(window)
+        self.image_slice.GetProperty().SetColorLevel(level)
+
+    # --- camera -------------------------------------------------------------------------
+    @property
+    def normal(self) -> np.ndarray:
+        return np.array(self.orientation.normal, float)
+
+    def reset_camera(self) -> None:
+        """Fit the whole volume's extent in this plane and centre it."""
+        if self.volume is None:
+            return
+        lo, hi = self.volume.bounds()
+        up = np.abs(np.array(self.orientation.view_up, float))
+        right = np.abs(np.cross(self.normal, self.orientation.view_up))
+        half_h = float((hi - lo) @ up) / 2
+        half_w = float((hi - lo) @ right) / 2
+        cam = self.renderer.GetActiveCamera()
+        cam.ParallelProjectionOn()
+        aspect = self._aspect()
+        cam.SetParallelScale(max(half_h, half_w / aspect) * 1.05)
+        centre = (lo + hi) / 2
+        # keep the cursor's depth, centre the volume in the plane
+        depth = (self.cursor - centre) @ self.normal
+        self._place_camera(centre + depth * self.normal)
+
+    def _aspect(self) -> float:
+        w, h = self.renderer.GetSize()
+        return w / h if h > 0 else 1.0
+
+    def _place_camera(self, focal: np.ndarray) -> None:
+        cam = self.renderer.GetActiveCamera()
+        cam.SetFocalPoint(*focal)
+        cam.SetPosition(*(focal - self.normal * CAMERA_DISTANCE))
+        cam.SetViewUp(*self.orientation.view_up)
+        cam.SetClippingRange(CAMERA_DISTANCE - 500, CAMERA_DISTANCE + 500)
+
+    def set_cursor(self, cursor: np.ndarray) -> None:
+        """Move the slice to the cursor's depth and the crosshair to the cursor."""
+        self.cursor = np.asarray(cursor, float)
+        cam = self.renderer.GetActiveCamera()
+        focal = np.array(cam.GetFocalPoint())
+        focal += ((self.cursor - focal) @ self.normal) * self.normal
+        self._place_camera(focal)
+        self._update_crosshair()
+        self._update_info()
+        self.update_scale_bar()
+
+    def _update_crosshair(self) -> None:
+        if self.volume is None:
+            return
+        lo, hi = self.volume.bounds()
+        span = float(np.linalg.norm(hi - lo)) + 10
+        up = np.array(self.orientation.view_up, float)
+        right = np.cross(self.normal, up)
+        # lift the lines a hair toward the camera so they are never hidden by the slice
+        c = self.cursor - self.normal * 0.5
+        pts = self._lines.GetPoints()
+        for n, p in enumerate((c - right * span, c + right * span, c - up * span,
+                               c + up * span)):
+            pts.SetPoint(n, *p)
+        pts.Modified()
+        self._lines.Modified()
+
+    def _update_info(self) -> None:
+        if self.volume is None:
+            return
+        depth = {"axial": ("z", 2), "coronal": ("y", 1), "sagittal": ("x", 0)}
+        name, axis = depth[self.orientation.name]
+        self.info.SetInput(f"{self.title}  {name} = {self.cursor[axis]:.1f} mm")
+
+    def update_scale_bar(self) -> None:
+        """Pick a round length filling about a fifth of the view's width."""
+        w, _ = self.renderer.GetSize()
+        mmpp = self.mm_per_pixel()
+        if w <= 0 or mmpp <= 0:
+            return
+        target = 0.2 * w * mmpp
+        length = max((v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500) if v <= target),
+                     default=1)
+        px = length / mmpp
+        x0, y0, tick = 12.0, 14.0, 5.0
+        pts = self._bar.GetPoints()
+        for n, (x, y) in enumerate(((x0, y0), (x0 + px, y0), (x0, y0 + tick),
+                                    (x0 + px, y0 + tick))):
+            pts.SetPoint(n, x, y, 0.0)
+        pts.Modified()
+        self._bar.Modified()
+        self.scale_label.SetInput(f"{length} mm")
+        self.scale_label.GetPositionCoordinate().SetValue(x0 + px + 6, y0 - 4)
+
+    def zoom(self, factor: float) -> None:
+        cam = self.renderer.GetActiveCamera()
+        cam.SetParallelScale(cam.GetParallelScale() / factor)
+        self.update_scale_bar()
+
+    def pan(self, d_world: np.ndarray) -> None:
+        cam = self.renderer.GetActiveCamera()
+        focal = np.array(cam.GetFocalPoint()) - d_world
+        self._place_camera(focal)
+
+    # --- picking ------------------------------------------------------------------------
+    def display_to_world(self, x: float, y: float) -> np.ndarray:
+        """LPS point on the current slice plane under display pixel (x, y from bottom)."""
+        r = self.renderer
+        r.SetDisplayPoint(float(x), float(y), 0.0)
+        r.DisplayToWorld()
+        wx, wy, wz, w = r.GetWorldPoint()
+        p = np.array([wx, wy, wz]) / (w if w else 1.0)
+        focal = np.array(r.GetActiveCamera().GetFocalPoint())
+        return p - ((p - focal) @ self.normal) * self.normal
+
+    def world_to_display(self, p: np.ndarray) -> tuple[float, float]:
+        return world_to_display(self.renderer, p)
+
+    def mm_per_pixel(self) -> float:
+        _, h = self.renderer.GetSize()
+        return 2.0 * self.renderer.GetActiveCamera().GetParallelScale() / max(h, 1)

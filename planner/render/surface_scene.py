@@ -1,0 +1,88 @@
+"""3-D view content: the bone surface (fast on software OpenGL) and the cursor marker."""
+
+from __future__ import annotations
+
+import numpy as np
+import vtk
+
+from planner.render.vtk_util import array_to_image, matrix_to_vtk
+
+BONE_THRESHOLD_HU = 180.0
+MAX_SURFACE_VOXELS = 6_000_000
+
+
+def bone_surface(volume, threshold: float = BONE_THRESHOLD_HU) -> vtk.vtkPolyData:
+    """Iso-surface of bone in index space (apply the volume's affine on the actor).
+
+    Large volumes are block-averaged first so the surface stays light; safe to call off the
+    GUI thread (no rendering involved)."""
+    arr = volume.array
+    step = 1
+    while arr[::step, ::step, ::step].size > MAX_SURFACE_VOXELS:
+        step += 1
+    if step > 1:
+        k, j, i = (s // step * step for s in arr.shape)
+        arr = arr[:k, :j, :i].reshape(k // step, step, j // step, step, i // step, step)
+        arr = arr.mean(axis=(1, 3, 5), dtype=np.float32)
+    img = array_to_image(arr.astype(np.float32))
+    img.SetSpacing(step, step, step)
+    origin = (step - 1) / 2.0
+    img.SetOrigin(origin, origin, origin)
+    fe = vtk.vtkFlyingEdges3D()
+    fe.SetInputData(img)
+    fe.SetValue(0, threshold)
+    fe.ComputeNormalsOn()
+    fe.Update()
+    out = vtk.vtkPolyData()
+    out.ShallowCopy(fe.GetOutput())
+    return out
+
+
+class SurfaceScene:
+    def __init__(self) -> None:
+        self.renderer = vtk.vtkRenderer()
+        self.renderer.SetBackground(0.08, 0.09, 0.12)
+        self.mapper = vtk.vtkPolyDataMapper()
+        self.mapper.ScalarVisibilityOff()
+        self.actor = vtk.vtkActor()
+        self.actor.SetMapper(self.mapper)
+        prop = self.actor.GetProperty()
+        prop.SetColor(0.93, 0.89, 0.80)
+        prop.SetSpecular(0.2)
+        sphere = vtk.vtkSphereSource()
+        sphere.SetRadius(2.5)
+        sm = vtk.vtkPolyDataMapper()
+        sm.SetInputConnection(sphere.GetOutputPort())
+        self.marker = vtk.vtkActor()
+        self.marker.SetMapper(sm)
+        self.marker.GetProperty().SetColor(0.1, 0.85, 0.3)
+        self.label = vtk.vtkTextActor()
+        self.label.SetInput("3D  (bone surface)")
+        self.label.GetTextProperty().SetFontSize(12)
+        self.label.GetTextProperty().SetColor(1.0, 0.85, 0.2)
+        self.label.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        self.label.GetPositionCoordinate().SetValue(0.01, 0.02)
+        self.renderer.AddViewProp(self.label)
+        self.orientation_axes: vtk.vtkOrientationMarkerWidget | None = None
+
+    def set_surface(self, polydata: vtk.vtkPolyData, affine: np.ndarray) -> None:
+        self.mapper.SetInputData(polydata)
+        self.actor.SetUserMatrix(matrix_to_vtk(affine))
+        if not self.renderer.HasViewProp(self.actor):
+            self.renderer.AddActor(self.actor)
+            self.renderer.AddActor(self.marker)
+        self.reset_camera()
+
+    def reset_camera(self) -> None:
+        """Posterior view (the operator's side of a prone patient), head up."""
+        cam = self.renderer.GetActiveCamera()
+        self.renderer.ResetCamera()
+        fp = np.array(cam.GetFocalPoint())
+        dist = cam.GetDistance()
+        cam.SetPosition(*(fp + np.array([0.0, 1.0, 0.0]) * dist))
+        cam.SetViewUp(0.0, 0.0, 1.0)
+        self.renderer.ResetCamera()
+        self.renderer.ResetCameraClippingRange()
+
+    def set_cursor(self, cursor: np.ndarray) -> None:
+        self.marker.SetPosition(*cursor)

@@ -1,0 +1,238 @@
+"""The main window: three linked slice views and the 3-D view, file menu, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressDialog, QWidget)
+
+from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
+from planner.ui.dialogs import SeriesDialog, show_about
+from planner.ui.slice_view import SliceView
+from planner.ui.view_3d import View3D
+from planner.ui.worker import Job
+
+APP_TITLE = "Pedicle Planner"
+
+
+def load_job(path: str | None, series_uid: str | None, allow_non_ct: bool) -> Callable:
+    """The work done off the GUI thread: (sample,) load, bone surface."""
+    def run(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Any:
+        from planner.io.loader import load_volume
+        from planner.render.surface_scene import bone_surface
+
+        target = path
+        if target is None:
+            from planner.io.sample_case import DICOM_DIR, ensure_sample
+
+            progress(0.0, "Preparing the built-in sample case (first run only)...")
+            target = str(ensure_sample() / DICOM_DIR)
+        volume = load_volume(target, series_uid=series_uid, allow_non_ct=allow_non_ct,
+                             progress=lambda f, m: progress(0.85 * f, m), cancel=cancelled)
+        progress(0.9, "Extracting the bone surface")
+        return volume, bone_surface(volume)
+    return run
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_TITLE)
+        self.state = ViewerState()
+        self.views = {name: SliceView(self.state, name) for name in ("axial", "sagittal",
+                                                                      "coronal")}
+        self.view3d = View3D(self.state)
+        self._grid_widgets = [self.views["axial"], self.views["sagittal"],
+                              self.views["coronal"], self.view3d]
+        central = QWidget()
+        self.grid = QGridLayout(central)
+        self.grid.setContentsMargins(2, 2, 2, 2)
+        self.grid.setSpacing(2)
+        for n, w in enumerate(self._grid_widgets):
+            self.grid.addWidget(w, n // 2, n % 2)
+            w.maximize_requested.connect(lambda w=w: self.toggle_maximized(w))
+        self.setCentralWidget(central)
+        self._maximized: QWidget | None = None
+        self.status_pos = QLabel("Open a CT: File > Open")
+        self.statusBar().addWidget(self.status_pos, 1)
+        self.status_volume = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_volume)
+        for v in self.views.values():
+            v.hovered.connect(self._on_hover)
+        self.state.window_changed.connect(self._on_window)
+        self._job: Job | None = None
+        self._progress: QProgressDialog | None = None
+        self._build_menus()
+        self.settings = QSettings("PediclePlanner", "PediclePlanner")
+        self.resize(1280, 900)
+
+    # --- menus --------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self._add(m, "Open &DICOM folder...", self.ask_open_folder, QKeySequence.StandardKey.Open)
+        self._add(m, "Open NIfTI/NRRD &file...", self.ask_open_file, "Ctrl+Shift+O")
+        self._add(m, "Open the &sample case", lambda: self.open_path(None))
+        m.addSeparator()
+        self._add(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        v = self.menuBar().addMenu("&View")
+        group = QActionGroup(self)
+        self.preset_actions: dict[str, QAction] = {}
+        for n, name in enumerate(WINDOW_PRESETS):
+            ww, wl = WINDOW_PRESETS[name]
+            a = self._add(v, f"{name}  (W {ww:.0f} / L {wl:.0f})",
+                          lambda checked=False, name=name: self.state.apply_preset(name),
+                          f"Ctrl+{n + 1}")
+            a.setCheckable(True)
+            a.setChecked(name == DEFAULT_PRESET)
+            group.addAction(a)
+            self.preset_actions[name] = a
+        v.addSeparator()
+        self._add(v, "&Reset views", self.reset_views, "R")
+        h = self.menuBar().addMenu("&Help")
+        self._add(h, "&About Pedicle Planner", lambda: show_about(self))
+
+    def _add(self, menu, text: str, slot: Callable, shortcut: Any = None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    # --- opening ------------------------------------------------------------------------
+    def ask_open_folder(self) -> None:
+        start = self.settings.value("last_dir", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder", start)
+        if path:
+            self.settings.setValue("last_dir", path)
+            self.open_path(path)
+
+    def ask_open_file(self) -> None:
+        start = self.settings.value("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a CT volume", start,
+            "CT volumes (*.nii *.nii.gz *.nrrd *.nhdr);;DICOM file (*)")
+        if path:
+            self.settings.setValue("last_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    def open_path(self, path: str | None, series_uid: str | None = None,
+                  allow_non_ct: bool = False) -> Job:
+        """Load off the GUI thread; ``path`` None opens the built-in sample case."""
+        if self._job is not None:
+            self._job.cancel()
+        job = Job(load_job(path, series_uid, allow_non_ct), self)
+        dlg = QProgressDialog("Loading...", "Cancel", 0, 1000, self)
+        dlg.setWindowTitle("Loading CT")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(300)
+        dlg.canceled.connect(job.cancel)
+        job.progress.connect(lambda f, msg: (dlg.setValue(int(f * 1000)), dlg.setLabelText(msg)))
+        job.finished.connect(lambda result: self._loaded(job, dlg, result))
+        job.failed.connect(lambda exc, tb: self._load_failed(job, dlg, exc, tb, path))
+        self._job, self._progress = job, dlg
+        job.start()
+        return job
+
+    def _close_job(self, job: Job, dlg: QProgressDialog) -> None:
+        dlg.reset()
+        dlg.deleteLater()
+        job.thread.wait()
+        if self._job is job:
+            self._job = None
+
+    def _loaded(self, job: Job, dlg: QProgressDialog, result: Any) -> None:
+        self._close_job(job, dlg)
+        if job.is_cancelled():
+            return
+        volume, surface = result
+        self.set_volume(volume, surface)
+
+    def _load_failed(self, job: Job, dlg: QProgressDialog, exc: Exception, tb: str,
+                     path: str | None) -> None:
+        from planner.io.errors import (LoadCancelled, LoadError, MultipleSeriesError,
+                                       NonCTModalityError)
+
+        self._close_job(job, dlg)
+        if isinstance(exc, LoadCancelled):
+            self.statusBar().showMessage("Loading cancelled", 5000)
+        elif isinstance(exc, MultipleSeriesError):
+            chooser = SeriesDialog(exc.series, self)
+            if chooser.exec() and chooser.selected_uid:
+                self.open_path(path, series_uid=chooser.selected_uid)
+        elif isinstance(exc, NonCTModalityError):
+            answer = QMessageBox.question(
+                self, "Not a CT series",
+                f"{exc}.\n\nSafety checks assume Hounsfield units. Load it anyway?")
+            if answer == QMessageBox.StandardButton.Yes:
+                self.open_path(path, allow_non_ct=True)
+        elif isinstance(exc, LoadError):
+            QMessageBox.critical(self, "Cannot open this CT", str(exc))
+        else:
+            QMessageBox.critical(self, "Unexpected error",
+                                 f"{type(exc).__name__}: {exc}\n\nNothing was changed. "
+                                 "Please report this with the details below.\n\n" + tb[-1500:])
+
+    def set_volume(self, volume: Any, surface: Any = None) -> None:
+        """Show a loaded volume in every view (GUI thread only)."""
+        self.state.set_volume(volume)
+        if surface is None:
+            from planner.render.surface_scene import bone_surface
+            surface = bone_surface(volume)
+        self.view3d.set_surface(surface, volume.affine)
+        m = volume.meta
+        name = str(m.get("patient_name", "")).replace("^", " ")
+        self.setWindowTitle(f"{APP_TITLE} - {name} - {m.get('series_description', '')}")
+        ni, nj, nk = volume.shape_ijk
+        sp = volume.spacing
+        self.status_volume.setText(f"{ni}x{nj}x{nk}  {sp[0]:.2f}x{sp[1]:.2f}x{sp[2]:.2f} mm  "
+                                   f"{m.get('modality', '')}")
+        if volume.warnings:
+            self.statusBar().showMessage("Warning: " + "; ".join(volume.warnings), 15000)
+        self.render_all()
+
+    # --- view handling ------------------------------------------------------------------
+    def toggle_maximized(self, widget: QWidget) -> None:
+        if self._maximized is widget:
+            for w in self._grid_widgets:
+                w.show()
+            self._maximized = None
+        else:
+            for w in self._grid_widgets:
+                w.setVisible(w is widget)
+            self._maximized = widget
+        self.render_all()
+
+    def reset_views(self) -> None:
+        for v in self.views.values():
+            v.scene.reset_camera()
+            v.scene.set_cursor(self.state.cursor)
+        self.view3d.scene.reset_camera()
+        self.render_all()
+
+    def render_all(self) -> None:
+        for w in self._grid_widgets:
+            w.request_render()
+
+    def _on_hover(self, world: np.ndarray, hu: float | None) -> None:
+        value = "outside the volume" if hu is None else f"{hu:.0f} HU"
+        self.status_pos.setText(f"LPS ({world[0]:.1f}, {world[1]:.1f}, {world[2]:.1f}) mm   "
+                                f"{value}")
+
+    def _on_window(self, window: float, level: float) -> None:
+        for name, (ww, wl) in WINDOW_PRESETS.items():
+            self.preset_actions[name].setChecked((ww, wl) == (window, level))
+        self.statusBar().showMessage(f"Window {window:.0f} / level {level:.0f}", 3000)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self._job is not None:
+            self._job.cancel()
+            self._job.thread.wait(5000)
+        for w in self._grid_widgets:
+            w.finalize()
+        super().closeEvent(event)
