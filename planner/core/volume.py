@@ -100,8 +100,8 @@ class Volume:
         pts = np.asarray(xyz, dtype=float)
         ijk = self.world_to_index(pts.reshape(-1, 3))
         coords = ijk[:, ::-1].T  # array order is (k, j, i)
-        vals = map_coordinates(self.array, coords, order=order, mode="nearest", prefilter=False)
-        vals = vals.astype(float)
+        vals = map_coordinates(self.array, coords, order=order, mode="nearest", prefilter=False,
+                               output=np.float64)
         vals[~self.contains(pts.reshape(-1, 3))] = outside
         return vals.reshape(pts.shape[:-1])
 
@@ -125,8 +125,11 @@ class Volume:
         ijk_new = np.stack([ii, jj, kk], axis=-1).reshape(-1, 3).astype(float)
         world = ijk_new @ affine[:3, :3].T + affine[:3, 3]
         src = self.world_to_index(world)
-        vals = map_coordinates(self.array.astype(np.float32), src[:, ::-1].T, order=order,
-                               mode="constant", cval=fill, prefilter=order > 1)
+        vals = map_coordinates(self.array, src[:, ::-1].T, order=order, mode="nearest",
+                               prefilter=order > 1, output=np.float32)
+        hi = np.array(self.shape_ijk) - 1
+        outside = np.any((src < -0.5 - 1e-6) | (src > hi + 0.5 + 1e-6), axis=1)
+        vals[outside] = fill
         arr = vals.reshape(nk, nj, ni)
         if np.issubdtype(self.array.dtype, np.integer):
             arr = np.rint(arr).astype(self.array.dtype)
