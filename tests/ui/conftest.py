@@ -1,0 +1,41 @@
+import pytest
+
+from planner.ui.qt_vtk import live_widgets
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_render_windows():
+    """Every render window must be finalised when its window closes (else the process
+    exits non-zero after the tests, once X is gone)."""
+    yield
+    leaked = live_widgets()
+    for w in leaked:
+        w.finalize()
+    assert not leaked, f"render windows left open: {leaked}"
+
+
+@pytest.fixture
+def window(qtbot, small_volume):
+    from planner.app import configure_vtk
+    from planner.ui.main_window import MainWindow
+
+    configure_vtk()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(900, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    win.set_volume(small_volume)
+    render(win)
+    yield win
+    win.close()
+
+
+def render(win):
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    for w in win._grid_widgets:
+        if w.isVisible():
+            w.render_now()
+
