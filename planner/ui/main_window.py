@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         sp = volume.spacing
         self.status_volume.setText(f"{ni}x{nj}x{nk}  {sp[0]:.2f}x{sp[1]:.2f}x{sp[2]:.2f} mm  "
                                    f"{m.get('modality', '')}")
+        self.status_pos.setText("Move the mouse over a slice for the LPS position and HU")
         if volume.warnings:
             self.statusBar().showMessage("Warning: " + "; ".join(volume.warnings), 15000)
         self.render_all()
