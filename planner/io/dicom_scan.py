@@ -13,6 +13,12 @@ from planner.io.errors import CorruptFileError, NoImagesError
 from planner.io.progress import Progress
 
 LOCALIZER_WORDS = {"LOCALIZER", "SCOUT", "TOPOGRAM", "SURVIEW"}
+# What the scan needs from every file; the full header is read once per series.
+SCAN_TAGS = ["SOPClassUID", "SeriesInstanceUID", "Modality", "ImageType", "Rows", "Columns",
+             "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
+             "SliceThickness", "RescaleSlope", "RescaleIntercept", "InstanceNumber",
+             "NumberOfFrames", "SharedFunctionalGroupsSequence",
+             "PerFrameFunctionalGroupsSequence"]
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 
 
@@ -172,7 +178,7 @@ def scan(path: str | os.PathLike, progress: Progress | None = None) -> ScanResul
         if n % 16 == 0:
             progress(n / max(len(files), 1), f"Reading headers {n}/{len(files)}")
         try:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=SCAN_TAGS)
         except InvalidDicomError:
             skipped.append(fp)
             continue
@@ -194,6 +200,7 @@ def scan(path: str | os.PathLike, progress: Progress | None = None) -> ScanResul
         uid = str(ds.SeriesInstanceUID)
         info = by_uid.get(uid)
         if info is None:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)   # whole header, once
             info = by_uid[uid] = SeriesInfo(
                 uid=uid, modality=str(ds.get("Modality", "")),
                 patient_name=str(ds.get("PatientName", "")),

@@ -80,10 +80,12 @@ def check_geometry(frames: list[FrameRef]) -> tuple[list[FrameRef], np.ndarray, 
     return frames, step_vec, warnings
 
 
+PIXEL_TAG = b"\xe0\x7f\x10\x00"
+
+
 def _pixel_offset(buf: bytes, nbytes: int) -> int | None:
     """Byte offset of the PixelData value in an uncompressed little-endian file."""
-    tag = b"\xe0\x7f\x10\x00"
-    at = buf.rfind(tag)
+    at = buf.rfind(PIXEL_TAG)
     while at >= 0:
         # Explicit VR: tag, 'OW'/'OB', 2 reserved bytes, 4-byte length
         if buf[at + 4:at + 6] in (b"OW", b"OB"):
@@ -94,18 +96,39 @@ def _pixel_offset(buf: bytes, nbytes: int) -> int | None:
             start = at + 8
         if length in (nbytes, nbytes + 1) and start + nbytes <= len(buf):
             return start
-        at = buf.rfind(tag, 0, at)
+        at = buf.rfind(PIXEL_TAG, 0, at)
     return None
 
 
-def _read_raw(path: str, rows: int, cols: int, dtype: np.dtype) -> np.ndarray | None:
-    nbytes = rows * cols * dtype.itemsize
+def _read_raw_into(path: str, dest: np.ndarray) -> bool:
+    """Read uncompressed pixels straight into ``dest`` (rows x cols, stored dtype).
+
+    PixelData is nearly always the last element: its header is looked for just before the
+    file's last ``nbytes`` bytes; otherwise the file is searched. False if not found."""
+    nbytes = dest.nbytes
     with open(path, "rb") as fh:
+        size = fh.seek(0, 2)
+        for pad in (0, 1):
+            start = size - nbytes - pad
+            if start < 12:
+                break
+            fh.seek(start - 12)
+            head = fh.read(12)
+            explicit = head[:4] == PIXEL_TAG and head[4:6] in (b"OW", b"OB")
+            implicit = head[4:8] == PIXEL_TAG
+            if explicit or implicit:     # either way the 4-byte length ends the header
+                length = int.from_bytes(head[8:12], "little")
+                if length in (nbytes, nbytes + 1):
+                    fh.seek(start)
+                    return fh.readinto(memoryview(dest).cast("B")) == nbytes
+        fh.seek(0)
         buf = fh.read()
     off = _pixel_offset(buf, nbytes)
     if off is None:
-        return None
-    return np.frombuffer(buf, dtype=dtype, count=rows * cols, offset=off).reshape(rows, cols)
+        return False
+    dest[...] = np.frombuffer(buf, dtype=dest.dtype, count=dest.size, offset=off).reshape(
+        dest.shape)
+    return True
 
 
 def _decode(path: str, frame: int | None) -> np.ndarray:
@@ -160,10 +183,11 @@ def load_series(info: SeriesInfo, allow_non_ct: bool = False,
     fast = (info.transfer_syntax in UNCOMPRESSED and stored is not None
             and all(f.frame is None for f in frames))
     decoded_file: tuple[str, np.ndarray] | None = None
+    staging = np.empty((rows, cols), dtype=stored) if fast else None
     for n, f in enumerate(frames):
         if n % 8 == 0:
             progress(n / len(frames), f"Reading slice {n + 1}/{len(frames)}")
-        raw = _read_raw(f.path, rows, cols, stored) if fast else None
+        raw = staging if fast and _read_raw_into(f.path, staging) else None
         if raw is None:
             if f.frame is not None:
                 if decoded_file is None or decoded_file[0] != f.path:
