@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.io.dicom_header import FastHeader, read_header
 from planner.io.errors import CorruptFileError, NoImagesError
 from planner.io.progress import Progress
 
@@ -37,6 +38,7 @@ class FrameRef:
     intercept: float
     instance: int
     thickness: float | None
+    pixel_offset: int | None = None   # byte offset of uncompressed pixels, when known
 
 
 @dataclass
@@ -177,8 +179,10 @@ def scan(path: str | os.PathLike, progress: Progress | None = None) -> ScanResul
     for n, fp in enumerate(files):
         if n % 16 == 0:
             progress(n / max(len(files), 1), f"Reading headers {n}/{len(files)}")
+        ds = read_header(fp)      # fast path for ordinary files; None -> pydicom
         try:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=SCAN_TAGS)
+            if ds is None:
+                ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=SCAN_TAGS)
         except InvalidDicomError:
             skipped.append(fp)
             continue
@@ -197,6 +201,8 @@ def scan(path: str | os.PathLike, progress: Progress | None = None) -> ScanResul
         if not frames:
             skipped.append(fp)
             continue
+        if isinstance(ds, FastHeader):
+            frames[0].pixel_offset = ds.pixel_offset
         uid = str(ds.SeriesInstanceUID)
         info = by_uid.get(uid)
         if info is None:

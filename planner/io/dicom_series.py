@@ -100,13 +100,17 @@ def _pixel_offset(buf: bytes, nbytes: int) -> int | None:
     return None
 
 
-def _read_raw_into(path: str, dest: np.ndarray) -> bool:
+def _read_raw_into(path: str, dest: np.ndarray, offset: int | None = None) -> bool:
     """Read uncompressed pixels straight into ``dest`` (rows x cols, stored dtype).
 
-    PixelData is nearly always the last element: its header is looked for just before the
-    file's last ``nbytes`` bytes; otherwise the file is searched. False if not found."""
+    ``offset`` is where the scan found them. Otherwise PixelData is looked for just before
+    the file's last ``nbytes`` bytes (where it nearly always is), then searched for. False
+    if the pixels are not there in full (a truncated file)."""
     nbytes = dest.nbytes
     with open(path, "rb") as fh:
+        if offset is not None:
+            fh.seek(offset)
+            return fh.readinto(memoryview(dest).cast("B")) == nbytes
         size = fh.seek(0, 2)
         for pad in (0, 1):
             start = size - nbytes - pad
@@ -187,7 +191,7 @@ def load_series(info: SeriesInfo, allow_non_ct: bool = False,
     for n, f in enumerate(frames):
         if n % 8 == 0:
             progress(n / len(frames), f"Reading slice {n + 1}/{len(frames)}")
-        raw = staging if fast and _read_raw_into(f.path, staging) else None
+        raw = staging if fast and _read_raw_into(f.path, staging, f.pixel_offset) else None
         if raw is None:
             if f.frame is not None:
                 if decoded_file is None or decoded_file[0] != f.path:
