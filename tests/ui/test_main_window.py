@@ -41,7 +41,7 @@ def test_wheel_scrolls_one_slice_and_moves_crosshair_elsewhere(window):
     axial, sag = window.views["axial"], window.views["sagittal"]
     before = window.state.cursor.copy()
     step = axial.slice_step()
-    assert step == pytest.approx(1.5)             # the small phantom's slice spacing
+    assert step == pytest.approx(1.0)             # the sample case's slice spacing
     _wheel(axial, +1)
     assert window.state.cursor[2] == pytest.approx(before[2] + step)
     assert np.allclose(window.state.cursor[:2], before[:2])
@@ -79,10 +79,11 @@ def test_click_in_axial_moves_crosshair_in_sagittal_and_coronal(window, qtbot):
     assert col == pytest.approx(exp_col, abs=1.5)
 
 
-def test_bone_is_bright_where_the_phantom_says(window, small_phantom):
+@pytest.mark.parametrize("level", ["T12", "L2"])
+def test_bone_is_bright_where_the_truth_says(window, sample_truth, level):
     """The rendered axial slice through a body centre shows bone there and CSF in the
     canal, at the pixels where the ground truth puts them."""
-    lev = small_phantom.truth()["levels"][0]
+    lev = next(lv for lv in sample_truth["levels"] if lv["label"] == level)
     window.state.apply_preset("Soft tissue")
     window.state.set_cursor(lev["body_center"])
     render(window)
@@ -119,6 +120,20 @@ def test_hover_reports_lps_and_hu(window, qtbot):
     qtbot.mouseMove(axial, QPoint(axial.width() // 2 + 3, axial.height() // 2))
     text = window.status_pos.text()
     assert text.startswith("LPS (") and "HU" in text
+
+
+def test_no_argument_opens_the_sample_case(qtbot, sample_truth):
+    from planner.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(700, 500)
+    win.show()
+    with qtbot.waitSignal(win.state.volume_changed, timeout=60000):
+        win.open_path(None)
+    assert win.state.volume.meta["series_uid"] == sample_truth["series_uid"]
+    assert "Sample Spine" in win.windowTitle()
+    win.close()
 
 
 def test_open_dicom_folder_off_the_gui_thread(window, qtbot, tmp_path, small_volume):
