@@ -7,7 +7,8 @@ import vtk
 
 from planner.render.vtk_util import array_to_image, matrix_to_vtk
 
-BONE_THRESHOLD_HU = 180.0
+BONE_THRESHOLD_HU = 160.0
+SMOOTH_SIGMA_VOXELS = 0.7   # closes pin-holes in thin, noisy cortex before the iso-surface
 MAX_SURFACE_VOXELS = 6_000_000
 
 
@@ -24,7 +25,9 @@ def bone_surface(volume, threshold: float = BONE_THRESHOLD_HU) -> vtk.vtkPolyDat
         k, j, i = (s // step * step for s in arr.shape)
         arr = arr[:k, :j, :i].reshape(k // step, step, j // step, step, i // step, step)
         arr = arr.mean(axis=(1, 3, 5), dtype=np.float32)
-    img = array_to_image(arr.astype(np.float32))
+    from scipy.ndimage import gaussian_filter
+
+    img = array_to_image(gaussian_filter(arr.astype(np.float32), SMOOTH_SIGMA_VOXELS))
     img.SetSpacing(step, step, step)
     origin = (step - 1) / 2.0
     img.SetOrigin(origin, origin, origin)

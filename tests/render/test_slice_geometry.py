@@ -64,3 +64,17 @@ def test_radiological_screen_directions(render_window):
         assert (x1 > x0) == (side == "right"), name
         assert scene.orientation.letters[1 if side == "right" else 0] in "LA"
         render_window.RemoveRenderer(scene.renderer)
+
+
+@pytest.mark.parametrize("affine", [permuted_affine(), oblique_affine()],
+                         ids=["permuted", "oblique"])
+def test_bone_surface_sits_at_the_lps_point(affine):
+    """The 3-D surface is built in index space; the actor's matrix must put it in LPS."""
+    from planner.render.surface_scene import SurfaceScene, bone_surface
+
+    vol, centre = blob_volume(affine, radius_mm=4.0)
+    scene = SurfaceScene()
+    scene.set_surface(bone_surface(vol), vol.affine)
+    b = np.array(scene.actor.GetBounds()).reshape(3, 2)
+    assert np.allclose(b.mean(axis=1), centre, atol=0.6)
+    assert np.all(b[:, 1] - b[:, 0] < 2 * 4.0 + 2 * vol.spacing.max() + 1.0)  # voxelised ball

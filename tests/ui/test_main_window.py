@@ -169,3 +169,59 @@ def test_about_box_says_not_a_medical_device(window, monkeypatch):
 
     show_about(window)
     assert "not a certified medical device" in seen[0]
+
+
+def _two_series(folder, volume):
+    from planner.io.dicom_write import write_ct_series
+
+    sub = volume.resample(volume.affine, (30, 20, 6))
+    write_ct_series(sub, folder / "a", uid_seed="a", series_description="first")
+    write_ct_series(sub, folder / "b", uid_seed="b", series_description="second",
+                    series_number=2)
+
+
+def test_series_chooser_loads_the_chosen_series(window, qtbot, tmp_path, small_volume,
+                                                monkeypatch):
+    from planner.ui import main_window
+    from planner.ui.dialogs import SeriesDialog
+
+    _two_series(tmp_path, small_volume)
+    offered = []
+
+    def choose_second(dialog):
+        offered.append([s.series_description for s in dialog.series])
+        row = next(n for n, s in enumerate(dialog.series) if s.series_description == "second")
+        dialog.table.selectRow(row)
+        return True
+    monkeypatch.setattr(SeriesDialog, "exec", choose_second)
+    assert main_window.SeriesDialog is SeriesDialog
+    with qtbot.waitSignal(window.state.volume_changed, timeout=20000):
+        window.open_path(str(tmp_path))
+    assert sorted(offered[0]) == ["first", "second"]
+    assert window.state.volume.meta["series_description"] == "second"
+
+
+def test_non_ct_asks_before_loading(window, qtbot, tmp_path, small_volume, monkeypatch):
+    from planner.io.dicom_write import write_ct_series
+
+    sub = small_volume.resample(small_volume.affine, (30, 20, 6))
+    write_ct_series(sub, tmp_path / "mr", modality="MR")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.state.volume_changed, timeout=20000):
+        window.open_path(str(tmp_path / "mr"))
+    assert asked and "not CT" in asked[0][2]
+    assert window.state.volume.meta["modality"] == "MR"
+    assert any("MR" in w for w in window.state.volume.warnings)
+
+
+def test_cancel_keeps_the_current_volume(window, qtbot, tmp_path, small_volume):
+    from planner.io.dicom_write import write_ct_series
+
+    write_ct_series(small_volume, tmp_path / "ct")
+    current = window.state.volume
+    job = window.open_path(str(tmp_path / "ct"))
+    job.cancel()
+    qtbot.waitUntil(lambda: window._job is None, timeout=20000)
+    assert window.state.volume is current
