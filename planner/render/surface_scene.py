@@ -60,13 +60,18 @@ class SurfaceScene:
         self.marker.SetMapper(sm)
         self.marker.GetProperty().SetColor(0.1, 0.85, 0.3)
         self.label = vtk.vtkTextActor()
-        self.label.SetInput("3D  (bone surface)")
+        self.set_banner("")
         self.label.GetTextProperty().SetFontSize(12)
         self.label.GetTextProperty().SetColor(1.0, 0.85, 0.2)
         self.label.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.label.GetPositionCoordinate().SetValue(0.01, 0.02)
+        self.label.GetTextProperty().SetVerticalJustificationToTop()
+        self.label.GetPositionCoordinate().SetValue(0.01, 0.99)
         self.renderer.AddViewProp(self.label)
         self.orientation_axes: vtk.vtkOrientationMarkerWidget | None = None
+
+    def set_banner(self, text: str) -> None:
+        self.label.SetInput(f"{text}\n3D  (bone surface, posterior view)" if text else
+                            "3D  (bone surface, posterior view)")
 
     def set_surface(self, polydata: vtk.vtkPolyData, affine: np.ndarray) -> None:
         self.mapper.SetInputData(polydata)

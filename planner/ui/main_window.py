@@ -70,6 +70,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.settings = QSettings("PediclePlanner", "PediclePlanner")
         self.resize(1280, 900)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        preset = self.settings.value("view/preset", DEFAULT_PRESET)
+        if preset in WINDOW_PRESETS:
+            self.state.apply_preset(preset)
 
     # --- menus --------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -184,9 +190,11 @@ class MainWindow(QMainWindow):
         if surface is None:
             from planner.render.surface_scene import bone_surface
             surface = bone_surface(volume)
-        self.view3d.set_surface(surface, volume.affine)
         m = volume.meta
         name = str(m.get("patient_name", "")).replace("^", " ")
+        self.view3d.scene.set_banner("\n".join(x for x in (name, m.get("study_description", ""))
+                                               if x))
+        self.view3d.set_surface(surface, volume.affine)
         self.setWindowTitle(f"{APP_TITLE} - {name} - {m.get('series_description', '')}")
         ni, nj, nk = volume.shape_ijk
         sp = volume.spacing
@@ -228,9 +236,12 @@ class MainWindow(QMainWindow):
     def _on_window(self, window: float, level: float) -> None:
         for name, (ww, wl) in WINDOW_PRESETS.items():
             self.preset_actions[name].setChecked((ww, wl) == (window, level))
+            if (ww, wl) == (window, level):
+                self.settings.setValue("view/preset", name)
         self.statusBar().showMessage(f"Window {window:.0f} / level {level:.0f}", 3000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.settings.setValue("window/geometry", self.saveGeometry())
         if self._job is not None:
             self._job.cancel()
             self._job.thread.wait(5000)

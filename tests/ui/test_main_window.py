@@ -225,3 +225,15 @@ def test_cancel_keeps_the_current_volume(window, qtbot, tmp_path, small_volume):
     job.cancel()
     qtbot.waitUntil(lambda: window._job is None, timeout=20000)
     assert window.state.volume is current
+
+
+def test_window_preset_is_remembered(window, qtbot):
+    from planner.ui.main_window import MainWindow
+
+    window.preset_actions["Soft tissue"].trigger()
+    assert (window.state.window, window.state.level) == (400.0, 40.0)
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert (second.state.window, second.state.level) == (400.0, 40.0)
+    second.close()
+    window.preset_actions["Bone"].trigger()
