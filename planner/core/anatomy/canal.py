@@ -1,0 +1,76 @@
+"""The spinal canal: cross-sections behind the vertebral body, walls at half maximum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.core.anatomy.frame import Frame
+from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
+                                           sample_rays, smooth, wall_from_inside)
+from planner.core.volume import Volume
+
+STEP = 0.25
+N_RAYS = 72
+MAX_RADIUS_MM = 22.0
+CANAL_MIN_RISE_HU = 80.0
+WALL_MIN_PEAK_HU = 150.0     # the canal's contents (fat, CSF, cord, vessels) stay below
+
+
+@dataclass
+class CanalSection:
+    centre: np.ndarray
+    directions: np.ndarray
+    radii: np.ndarray
+    walled: np.ndarray       # rays that met a bony wall (others: foramen, interlaminar gap)
+    value_hu: float
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.centre + self.directions * self.radii[:, None]
+
+    @property
+    def centroid(self) -> np.ndarray:
+        return polygon_centroid(self.points)
+
+
+def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
+                    ) -> np.ndarray | None:
+    """The darkest spot just behind the posterior wall near the midline (CSF, fat)."""
+    back = -frame.anterior
+    left = np.arange(-6.0, 6.01, 1.0)
+    depth = np.arange(4.0, 20.01, 1.0)
+    pts = (posterior_wall + back * depth[:, None, None] + frame.left * left[None, :, None])
+    hu = volume.sample(pts.reshape(-1, 3)).reshape(len(depth), len(left))
+    if np.all(np.isnan(hu)):
+        return None
+    from scipy.ndimage import uniform_filter
+
+    sm = uniform_filter(np.nan_to_num(hu, nan=1e4), size=3, mode="nearest")
+    k, j = np.unravel_index(np.argmin(sm), sm.shape)
+    return pts[k, j]
+
+
+def canal_section(volume: Volume, frame: Frame, seed: np.ndarray, iterations: int = 3
+                  ) -> CanalSection:
+    """Canal cross-section in the plane through ``seed`` normal to the cranial axis."""
+    dirs, _ = frame.plane_directions(N_RAYS)
+    radii = np.arange(0.0, MAX_RADIUS_MM, STEP)
+    centre = np.asarray(seed, float)
+    sec = None
+    for _ in range(iterations):
+        raw = sample_rays(volume, centre, dirs, radii)
+        prof = smooth(raw, 0.5 / STEP)
+        k_in = int(2.5 / STEP)
+        value = float(np.nanmedian(prof[:, :k_in]))
+        edge = wall_from_inside(prof, radii, max(value, 20.0), CANAL_MIN_RISE_HU,
+                                start=1.0, outer=False, window_mm=3.0,
+                                min_peak=WALL_MIN_PEAK_HU)
+        r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=5.0)
+        sec = CanalSection(centre, dirs, r, edge.found, value)
+        new_centre = sec.centroid
+        if np.linalg.norm(new_centre - centre) < 0.2:
+            break
+        centre = new_centre
+    return sec

@@ -1,0 +1,176 @@
+"""The vertebra model built from a CT and one click inside the vertebral body.
+
+It says what it could not find and why; it never invents a structure. Every measure it
+derives is in LPS mm and in the vertebra's own frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from planner.core.anatomy.body import Outline, body_outline, endplate_points, robust_plane
+from planner.core.anatomy.canal import CanalSection, canal_section, find_canal_seed
+from planner.core.anatomy.frame import Frame, unit
+from planner.core.volume import Volume
+
+THICK_SLICE_MM = 1.5
+ENDPLATE_AGREEMENT_DEG = 8.0
+
+
+class ModelError(Exception):
+    """The model cannot be built (for example the click is not inside a vertebral body)."""
+
+
+@dataclass
+class Endplates:
+    superior_point: np.ndarray
+    superior_normal: np.ndarray
+    inferior_point: np.ndarray
+    inferior_normal: np.ndarray
+
+    def height_at(self, p: np.ndarray, axis: np.ndarray) -> float:
+        """Body height along ``axis`` through point p."""
+        t_s = ((self.superior_point - p) @ self.superior_normal) / (axis @ self.superior_normal)
+        t_i = ((self.inferior_point - p) @ self.inferior_normal) / (axis @ self.inferior_normal)
+        return float(t_s - t_i)
+
+
+@dataclass
+class VertebraModel:
+    frame: Frame
+    height_mm: float
+    endplates: Endplates
+    outlines: list[Outline]
+    canal: list[CanalSection]
+    warnings: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    slice_thickness_mm: float = 1.0
+
+    @property
+    def centre(self) -> np.ndarray:
+        return self.frame.origin
+
+    @property
+    def uncertainty_margin_mm(self) -> float:
+        """Every planning margin grows by half the slice thickness (CLINICAL.md)."""
+        return 0.5 * self.slice_thickness_mm
+
+    def canal_centre(self) -> np.ndarray | None:
+        if not self.canal:
+            return None
+        return np.mean([s.centroid for s in self.canal], axis=0)
+
+    def summary(self) -> dict[str, Any]:
+        loc = np.vstack([self.frame.to_local(o.points) for o in self.outlines])
+        canal = None
+        if self.canal:
+            mid = min(self.canal, key=lambda s: abs((s.centre - self.centre) @
+                                                    self.frame.cranial))
+            cl = self.frame.to_local(mid.points)
+            canal = {"center": mid.centroid.tolist(),
+                     "width_mm": float(np.ptp(cl[:, 0])), "depth_mm": float(np.ptp(cl[:, 1]))}
+        return {"frame": self.frame.to_json(), "body": {
+            "width_mm": float(np.ptp(loc[:, 0])), "depth_mm": float(np.ptp(loc[:, 1])),
+            "height_mm": self.height_mm}, "canal": canal, "warnings": self.warnings,
+            "missing": self.missing}
+
+
+def _oriented(n: np.ndarray, towards: np.ndarray) -> np.ndarray:
+    return n if n @ towards >= 0 else -n
+
+
+def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
+                    ) -> tuple[Frame, Endplates, float, Outline]:
+    """Iterate: outline -> centroid, endplates -> cranial axis and mid-height."""
+    f = Frame.from_axes(seed, prior.anterior, prior.cranial)
+    centre = np.asarray(seed, float)
+    endplates = None
+    height = np.nan
+    outline = None
+    for _ in range(3):
+        outline = body_outline(volume, f, centre)
+        if outline.fraction_found < 0.5:
+            raise ModelError("no vertebral body cortex around the clicked point "
+                             f"(found on {outline.fraction_found:.0%} of the rays): click "
+                             "inside a vertebral body")
+        centre = outline.centroid
+        sup, inf = endplate_points(volume, f, outline)
+        if len(sup) < 5 or len(inf) < 5:
+            raise ModelError("the endplates above and below the clicked point were not "
+                             "found: click inside a vertebral body, not a disc")
+        ps, ns, _, _ = robust_plane(sup)
+        pi, ni, _, _ = robust_plane(inf)
+        ns, ni = _oriented(ns, f.cranial), _oriented(ni, f.cranial)
+        angle = np.degrees(np.arccos(np.clip(ns @ ni, -1, 1)))
+        if angle <= ENDPLATE_AGREEMENT_DEG:
+            cranial = unit(ns + ni)
+        else:   # a wedge: trust the endplate closer to the previous axis
+            cranial = ns if ns @ f.cranial >= ni @ f.cranial else ni
+        endplates = Endplates(ps, ns, pi, ni)
+        t_s = ((ps - centre) @ ns) / (cranial @ ns)
+        t_i = ((pi - centre) @ ni) / (cranial @ ni)
+        height = float(t_s - t_i)
+        centre = centre + cranial * (t_s + t_i) / 2.0
+        f = Frame.from_axes(centre, f.anterior, cranial)
+    outline = body_outline(volume, f, centre)
+    centre = outline.centroid
+    f = Frame.from_axes(centre, f.anterior, f.cranial)
+    return f, endplates, height, outline
+
+
+def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
+                     ) -> tuple[Frame, CanalSection | None]:
+    """Anterior axis = from the canal centre to the body centre, at pedicle height."""
+    for _ in range(2):
+        back = -f.anterior
+        k = int(np.argmax(outline.directions @ back))
+        level = f.origin + f.cranial * 0.2 * height
+        wall = level + back * outline.radii[k]
+        seed = find_canal_seed(volume, f, wall)
+        if seed is None:
+            return f, None
+        sec = canal_section(volume, f, seed)
+        if sec.walled.mean() < 0.5:
+            return f, sec
+        to_body = f.origin - sec.centroid
+        to_body -= (to_body @ f.cranial) * f.cranial
+        f = Frame.from_axes(f.origin, to_body, f.cranial)
+        outline = body_outline(volume, f, f.origin)
+    return f, sec
+
+
+def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
+    """Vertebra model from one point inside the vertebral body (LPS mm)."""
+    seed = np.asarray(seed, float)
+    if not volume.contains(seed):
+        raise ModelError("the point is outside the CT volume")
+    prior = Frame.patient(seed)
+    f, endplates, height, outline = _estimate_frame(volume, seed, prior)
+    if not 8.0 <= height <= 50.0:
+        raise ModelError(f"the body height found ({height:.0f} mm) is not a vertebral "
+                         "body's: click inside a vertebral body")
+    f, sec = _orient_by_canal(volume, f, outline, height)
+    warnings: list[str] = []
+    missing: dict[str, str] = {}
+    thickness = float(volume.meta.get("slice_thickness") or volume.spacing[2])
+    if thickness > THICK_SLICE_MM:
+        warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
+                        f"margin is widened by {thickness / 2:.1f} mm")
+    outlines = [body_outline(volume, f, f.origin + f.cranial * h)
+                for h in np.arange(-0.4, 0.41, 0.1) * height]
+    canal: list[CanalSection] = []
+    if sec is None:
+        missing["canal"] = "no low-density canal behind the posterior wall"
+    else:
+        # stack of sections from the lower to the upper endplate level
+        start = sec.centroid
+        for h in np.arange(-0.5 * height - 2.0, 0.5 * height + 2.01, 1.0):
+            p = start + f.cranial * (h - (start - f.origin) @ f.cranial)
+            s = canal_section(volume, f, p, iterations=1)
+            canal.append(s)
+            start = s.centroid
+    return VertebraModel(f, height, endplates, outlines, canal, warnings, missing,
+                         thickness)

@@ -1,0 +1,148 @@
+"""Ray profiles through the CT and wall detection at half maximum.
+
+Thin cortex on clinical CT is blurred to 150-300 HU, so a fixed bone threshold misplaces
+or loses it. A wall is found instead where the profile crosses half-way between the value
+on one side (the canal, the cancellous core) and the wall's own peak (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from planner.core.volume import Volume
+
+OUTSIDE_FOV_HU = -1500.0   # anything below is a scanner's "no data" fill, not air
+
+
+def sample_rays(volume: Volume, origins: np.ndarray, directions: np.ndarray,
+                radii: np.ndarray) -> np.ndarray:
+    """HU along rays: origins (n, 3) or (3,), directions (n, 3), radii (m,) -> (n, m).
+
+    Points outside the grid or in the scanner's no-data fill come back as NaN."""
+    o = np.broadcast_to(np.asarray(origins, float), directions.shape)
+    pts = o[:, None, :] + directions[:, None, :] * radii[None, :, None]
+    vals = volume.sample(pts.reshape(-1, 3)).reshape(len(directions), len(radii))
+    vals[vals < OUTSIDE_FOV_HU] = np.nan
+    return vals
+
+
+def smooth(profiles: np.ndarray, sigma_samples: float) -> np.ndarray:
+    """Gaussian smoothing along each profile; NaN stays NaN."""
+    if sigma_samples <= 0:
+        return profiles
+    nan = np.isnan(profiles)
+    filled = np.where(nan, np.nanmedian(profiles) if np.any(~nan) else 0.0, profiles)
+    out = gaussian_filter1d(filled, sigma_samples, axis=-1, mode="nearest")
+    out[nan] = np.nan
+    return out
+
+
+@dataclass
+class Edge:
+    """Where a wall was found along one profile (NaN when it was not)."""
+
+    position: np.ndarray   # radius of the half-maximum crossing, mm
+    peak: np.ndarray       # HU at the wall's peak
+    peak_position: np.ndarray
+    found: np.ndarray      # bool
+
+
+def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray,
+                     min_rise: np.ndarray | float, start: float = 0.0,
+                     outer: bool = True, window_mm: float = 4.0,
+                     min_peak: float = -np.inf) -> Edge:
+    """For each profile, the first wall met going outward from ``start``.
+
+    The wall is the first local maximum that rises at least ``min_rise`` above ``inside``
+    (the value on the near side) and reaches ``min_peak``. With ``outer`` the edge is the
+    half-maximum crossing on the wall's far side (between the peak and the lowest value
+    within ``window_mm`` beyond it): the outer surface of a cortex. Otherwise it is the
+    crossing on the near side, half-way between the peak and the lowest value within
+    ``window_mm`` before it: where a cavity (the canal) ends."""
+    n, m = profiles.shape
+    step = float(radii[1] - radii[0])
+    inside = np.broadcast_to(np.asarray(inside, float), (n,))
+    rise = np.broadcast_to(np.asarray(min_rise, float), (n,))
+    pos = np.full(n, np.nan)
+    peak = np.full(n, np.nan)
+    peak_pos = np.full(n, np.nan)
+    found = np.zeros(n, bool)
+    k0 = int(np.searchsorted(radii, start))
+    win = max(1, int(round(window_mm / step)))
+    for r in range(n):
+        p = profiles[r]
+        thresh = max(inside[r] + rise[r], min_peak)
+        above = np.nonzero(p[k0:] >= thresh)[0]
+        if len(above) == 0:
+            continue
+        k = k0 + above[0]
+        # climb to the local maximum of this wall
+        while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] >= p[k]:
+            k += 1
+        pk = p[k]
+        if outer:
+            seg = p[k:min(m, k + win + 1)]
+            if np.all(np.isnan(seg[1:])) if len(seg) > 1 else True:
+                continue
+            low = np.nanmin(seg)
+            half = (pk + low) / 2.0
+            j = k
+            while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
+                j += 1
+            if j + 1 >= m or np.isnan(p[j + 1]):
+                continue
+            a, b = p[j], p[j + 1]
+            pos[r] = radii[j] + step * (a - half) / (a - b) if a != b else radii[j]
+        else:
+            before = p[max(k0, k - win):k + 1]
+            half = (pk + np.nanmin(before)) / 2.0
+            j = k
+            while j - 1 >= k0 and p[j - 1] > half:
+                j -= 1
+            if j - 1 < 0:
+                continue
+            a, b = p[j - 1], p[j]
+            pos[r] = radii[j - 1] + step * (half - a) / (b - a) if a != b else radii[j]
+        peak[r], peak_pos[r], found[r] = pk, radii[k], True
+    return Edge(pos, peak, peak_pos, found)
+
+
+def circular_median_fill(values: np.ndarray, found: np.ndarray, width: int = 5,
+                         max_jump: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Repair a closed outline given as radii on evenly spaced angles: rays with no wall,
+    or that jump more than ``max_jump`` from their circular median, take that median.
+    Returns (radii, trusted) where trusted marks the rays kept as measured."""
+    n = len(values)
+    v = np.where(found, values, np.nan)
+    idx = (np.arange(n)[:, None] + np.arange(-width, width + 1)[None, :]) % n
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(v[idx], axis=1)
+    trusted = found.copy()
+    if max_jump is not None:
+        trusted &= np.abs(v - med) <= max_jump
+    out = np.where(trusted, v, med)
+    if np.any(np.isnan(out)):
+        good = ~np.isnan(out)
+        if not np.any(good):
+            return out, trusted
+        ang = np.arange(n)
+        out = np.interp(ang, ang[good], out[good], period=n)
+    return out, trusted
+
+
+def polygon_centroid(points: np.ndarray) -> np.ndarray:
+    """Area centroid of a closed planar polygon given as (n, 3) points in order (a
+    star-shaped outline from rays): unlike the mean of the points it does not lean toward
+    where the rays are dense."""
+    ref = points.mean(axis=0)
+    p, q = points - ref, np.roll(points, -1, axis=0) - ref
+    tri = np.cross(p, q)
+    normal = tri.sum(axis=0)
+    norm = np.linalg.norm(normal)
+    if norm == 0:
+        return ref
+    w = tri @ (normal / norm)
+    return ref + ((p + q) / 3.0 * w[:, None]).sum(axis=0) / w.sum()
