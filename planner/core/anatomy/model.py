@@ -14,6 +14,7 @@ import numpy as np
 from planner.core.anatomy.body import Outline, body_outline, endplate_points, robust_plane
 from planner.core.anatomy.canal import CanalSection, canal_section, find_canal_seed
 from planner.core.anatomy.frame import Frame, unit
+from planner.core.anatomy.pedicle import Pedicle, find_pedicle
 from planner.core.volume import Volume
 
 THICK_SLICE_MM = 1.5
@@ -45,6 +46,7 @@ class VertebraModel:
     endplates: Endplates
     outlines: list[Outline]
     canal: list[CanalSection]
+    pedicles: dict[str, Pedicle] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     slice_thickness_mm: float = 1.0
@@ -74,8 +76,9 @@ class VertebraModel:
                      "width_mm": float(np.ptp(cl[:, 0])), "depth_mm": float(np.ptp(cl[:, 1]))}
         return {"frame": self.frame.to_json(), "body": {
             "width_mm": float(np.ptp(loc[:, 0])), "depth_mm": float(np.ptp(loc[:, 1])),
-            "height_mm": self.height_mm}, "canal": canal, "warnings": self.warnings,
-            "missing": self.missing}
+            "height_mm": self.height_mm}, "canal": canal,
+            "pedicles": {k: p.to_json() for k, p in self.pedicles.items()},
+            "warnings": self.warnings, "missing": self.missing}
 
 
 def _oriented(n: np.ndarray, towards: np.ndarray) -> np.ndarray:
@@ -172,5 +175,21 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             s = canal_section(volume, f, p, iterations=1)
             canal.append(s)
             start = s.centroid
-    return VertebraModel(f, height, endplates, outlines, canal, warnings, missing,
-                         thickness)
+    pedicles: dict[str, Pedicle] = {}
+    if canal:
+        mid = outlines[len(outlines) // 2]
+        wall = float(np.max((mid.points - f.origin) @ -f.anterior))
+        level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
+        loc = f.to_local(level.points)
+        half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
+        for side in ("left", "right"):
+            ped = find_pedicle(volume, f, side, wall, half_w, depth, height)
+            if ped is None:
+                missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
+                                              f"found on the {side}")
+            else:
+                pedicles[side] = ped
+    else:
+        missing["left_pedicle"] = missing["right_pedicle"] = "needs the canal"
+    return VertebraModel(f, height, endplates, outlines, canal, pedicles, warnings,
+                         missing, thickness)

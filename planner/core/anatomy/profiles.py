@@ -7,6 +7,7 @@ on one side (the canal, the cancellous core) and the wall's own peak (DESIGN.md)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +81,7 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
             continue
         k = k0 + above[0]
         # climb to the local maximum of this wall
-        while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] >= p[k]:
+        while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
             k += 1
         pk = p[k]
         if outer:
@@ -118,7 +119,8 @@ def circular_median_fill(values: np.ndarray, found: np.ndarray, width: int = 5,
     n = len(values)
     v = np.where(found, values, np.nan)
     idx = (np.arange(n)[:, None] + np.arange(-width, width + 1)[None, :]) % n
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN windows -> NaN
         med = np.nanmedian(v[idx], axis=1)
     trusted = found.copy()
     if max_jump is not None:

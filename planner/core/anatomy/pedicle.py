@@ -1,0 +1,127 @@
+"""Pedicles: the bony bridges from the body to the posterior arch, lateral to the canal.
+
+Cross-sections perpendicular to the anterior axis locate the bridge behind the posterior
+wall (a filled cortical ring); a line through their centres is the first axis estimate;
+the isthmus outline is then measured at half maximum in the plane perpendicular to that
+axis, so the width is the one a needle meets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from planner.core.anatomy.frame import Frame, unit
+from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
+                                           sample_rays, smooth, wall_from_inside)
+from planner.core.volume import Volume
+
+GRID_MM = 0.5
+BONE_HU = 180.0
+N_RAYS = 72
+STEP = 0.2
+
+
+@dataclass
+class Pedicle:
+    side: str
+    isthmus: np.ndarray          # centre of the narrowest cross-section, LPS
+    axis: np.ndarray             # unit, pointing anteriorly (into the body)
+    outline: np.ndarray          # (n, 3) outer cortical outline at the isthmus
+    width_mm: float              # perpendicular to the axis, in the transverse direction
+    height_mm: float             # perpendicular to the axis, cranio-caudal
+    lateral: np.ndarray          # unit, in the outline plane, pointing away from the canal
+    up: np.ndarray               # unit, in the outline plane, toward cranial
+    centres: np.ndarray          # cross-section centres used for the axis
+
+    def to_json(self) -> dict:
+        return {"side": self.side, "isthmus_center": self.isthmus.tolist(),
+                "axis_direction": self.axis.tolist(), "width_mm": self.width_mm,
+                "height_mm": self.height_mm}
+
+
+def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
+                    u_range: tuple[float, float], w_range: tuple[float, float],
+                    expect: tuple[float, float]) -> tuple[np.ndarray, float, float] | None:
+    """Centroid, width and height of the bone component near ``expect`` in the plane
+    through ``origin`` spanned by left and cranial."""
+    u = np.arange(u_range[0], u_range[1], GRID_MM)
+    w = np.arange(w_range[0], w_range[1], GRID_MM)
+    uu, ww = np.meshgrid(u, w, indexing="ij")
+    pts = origin + s * uu[..., None] * frame.left + ww[..., None] * frame.cranial
+    hu = volume.sample(pts.reshape(-1, 3)).reshape(uu.shape)
+    bone = ndimage.binary_fill_holes(np.nan_to_num(hu, nan=-1000) > BONE_HU)
+    bone = ndimage.binary_opening(bone, iterations=1)
+    lab, n = ndimage.label(bone)
+    if n == 0:
+        return None
+    iu = int(np.clip(np.searchsorted(u, expect[0]), 0, len(u) - 1))
+    iw = int(np.clip(np.searchsorted(w, expect[1]), 0, len(w) - 1))
+    dist = ndimage.distance_transform_edt(lab == 0)
+    if dist[iu, iw] * GRID_MM > 6.0:
+        return None
+    if lab[iu, iw] == 0:
+        # nearest labelled pixel
+        _, idx = ndimage.distance_transform_edt(lab == 0, return_indices=True)
+        iu, iw = idx[0][iu, iw], idx[1][iu, iw]
+    comp = lab == lab[iu, iw]
+    cu, cw = uu[comp].mean(), ww[comp].mean()
+    width = float(np.ptp(uu[comp]) + GRID_MM)
+    height = float(np.ptp(ww[comp]) + GRID_MM)
+    centre = origin + s * cu * frame.left + cw * frame.cranial
+    return centre, width, height
+
+
+def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
+             s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Outer cortical outline in the plane perpendicular to ``axis`` (half maximum)."""
+    up = unit(frame.cranial - (frame.cranial @ axis) * axis)
+    lateral = unit(np.cross(up, axis)) * 1.0
+    if lateral @ (s * frame.left) < 0:
+        lateral = -lateral
+    ang = np.arange(N_RAYS) * 2 * np.pi / N_RAYS
+    dirs = np.cos(ang)[:, None] * lateral + np.sin(ang)[:, None] * up
+    radii = np.arange(0.0, 16.0, STEP)
+    raw = sample_rays(volume, centre, dirs, radii)
+    prof = smooth(raw, 0.5 / STEP)
+    inside = float(np.nanmedian(prof[:, :int(1.5 / STEP)]))
+    edge = wall_from_inside(prof, radii, inside, 60.0, start=0.5, outer=True,
+                            window_mm=3.0, min_peak=BONE_HU)
+    r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=3.0)
+    return centre + dirs * r[:, None], lateral, up, edge.found
+
+
+def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
+                 canal_half_width: float, canal_depth: float, height: float
+                 ) -> Pedicle | None:
+    """``posterior_wall_mm``: distance from the frame origin back to the posterior wall."""
+    s = 1.0 if side == "left" else -1.0
+    back = -frame.anterior
+    centres, widths = [], []
+    for d in np.arange(1.0, canal_depth + 4.0, 1.0):
+        origin = frame.origin + back * (posterior_wall_mm + d)
+        found = _section_centre(volume, frame, origin, s,
+                                (canal_half_width - 4.0, canal_half_width + 24.0),
+                                (-0.6 * height, 0.75 * height),
+                                (canal_half_width + 4.0, 0.15 * height))
+        if found is not None:
+            centres.append(found[0])
+            widths.append(found[1])
+    if len(centres) < 4:
+        return None
+    c = np.array(centres)
+    mean = c.mean(axis=0)
+    _, _, vt = np.linalg.svd(c - mean)
+    axis = vt[0] if vt[0] @ frame.anterior > 0 else -vt[0]
+    k = int(np.argmin(ndimage.uniform_filter1d(np.array(widths), 3, mode="nearest")))
+    isthmus = mean + ((c[k] - mean) @ axis) * axis
+    outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
+    if found.mean() < 0.6:
+        return None
+    isthmus = polygon_centroid(outline)
+    rel = outline - isthmus
+    width = float(np.ptp(rel @ lateral))
+    h = float(np.ptp(rel @ up))
+    return Pedicle(side, isthmus, axis, outline, width, h, lateral, up, c)

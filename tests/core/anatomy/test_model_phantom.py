@@ -1,0 +1,54 @@
+"""The vertebra model against the phantom's known anatomy (lumbar levels).
+
+Real CT is not covered yet: the model is work in progress there (see the issue notes)."""
+
+import numpy as np
+import pytest
+
+from planner.core.anatomy.model import ModelError, build_model
+
+
+def _angle(a, b):
+    return np.degrees(np.arccos(np.clip(abs(np.dot(a, b)), -1.0, 1.0)))
+
+
+@pytest.fixture(scope="module")
+def lumbar(sample_volume, sample_truth):
+    return {lev["label"]: lev for lev in sample_truth["levels"] if lev["label"] in ("L1", "L2")}
+
+
+@pytest.mark.parametrize("label", ["L1", "L2"])
+def test_frame_canal_and_pedicles(sample_volume, lumbar, label):
+    lev = lumbar[label]
+    m = build_model(sample_volume, np.array(lev["body_center"]) + [2.0, -3.0, 1.5])
+    ax = lev["axes"]
+    assert _angle(m.frame.anterior, ax["anterior"]) < 2.0
+    assert _angle(m.frame.cranial, ax["cranial"]) < 2.0
+    assert np.linalg.norm(m.centre - lev["body_center"]) < 2.5
+    s = m.summary()
+    assert s["canal"]["width_mm"] == pytest.approx(lev["canal"]["width_mm"], abs=1.2)
+    assert s["canal"]["depth_mm"] == pytest.approx(lev["canal"]["depth_mm"], abs=1.2)
+    for side in ("left", "right"):
+        ped, truth = m.pedicles[side], lev["pedicles"][side]
+        assert ped.width_mm == pytest.approx(truth["width_mm"], abs=1.0)
+        assert ped.height_mm == pytest.approx(truth["height_mm"], abs=1.5)
+        assert _angle(ped.axis, truth["axis_direction"]) < 7.0
+        # the isthmus centre lies on the true pedicle axis
+        off = np.array(ped.isthmus) - truth["isthmus_center"]
+        d = np.array(truth["axis_direction"])
+        assert np.linalg.norm(off - (off @ d) * d) < 0.6
+
+
+def test_wedge_level_keeps_the_true_cranial_axis(sample_volume, lumbar):
+    """L1's superior endplate is tilted by the fracture: the axis follows the intact one."""
+    lev = lumbar["L1"]
+    m = build_model(sample_volume, lev["body_center"])
+    assert _angle(m.frame.cranial, lev["axes"]["cranial"]) < 2.0
+
+
+def test_click_outside_a_body_is_refused(sample_volume, lumbar):
+    lev = lumbar["L2"]
+    outside = np.array(lev["body"]["anterior_cortex_point"]) + 40 * np.array(
+        lev["axes"]["anterior"])
+    with pytest.raises(ModelError):
+        build_model(sample_volume, outside)

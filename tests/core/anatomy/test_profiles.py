@@ -1,0 +1,59 @@
+"""Half-maximum wall detection on analytic profiles."""
+
+import numpy as np
+import pytest
+
+from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
+                                           wall_from_inside)
+
+
+def _cortex_profile(r, inner=100.0, peak=600.0, outside=40.0, wall_at=20.0, thick=1.0):
+    """Cancellous core, a cortex of given thickness ending at ``wall_at``, soft tissue."""
+    p = np.where(r < wall_at - thick, inner, np.where(r < wall_at, peak, outside))
+    return p.astype(float)
+
+
+def test_outer_surface_at_half_maximum():
+    r = np.arange(0, 40, 0.25)
+    prof = _cortex_profile(r)[None, :]
+    edge = wall_from_inside(prof, r, inside=100.0, min_rise=50.0, start=2.0, outer=True)
+    assert edge.found[0]
+    # the step from 600 to 40 lies between samples at 19.75 and 20.0
+    assert 19.75 <= edge.position[0] <= 20.0
+    assert edge.peak[0] == 600.0
+
+
+def test_cavity_wall_on_the_near_side():
+    r = np.arange(0, 20, 0.25)
+    prof = np.where(r < 9.0, 10.0, 400.0)[None, :]
+    edge = wall_from_inside(prof, r, inside=10.0, min_rise=80.0, start=1.0, outer=False,
+                            min_peak=150.0)
+    assert 8.75 <= edge.position[0] <= 9.0
+
+
+def test_no_wall_when_nothing_rises_enough():
+    r = np.arange(0, 20, 0.25)
+    prof = np.full((1, len(r)), 60.0)
+    prof[0, 40] = 120.0        # a bump under min_peak
+    edge = wall_from_inside(prof, r, inside=20.0, min_rise=80.0, outer=False, min_peak=150.0)
+    assert not edge.found[0] and np.isnan(edge.position[0])
+
+
+def test_circular_fill_and_polygon_centroid():
+    r = np.full(36, 10.0)
+    found = np.ones(36, bool)
+    found[5] = False
+    r[20] = 30.0              # an outlier ray
+    fixed, trusted = circular_median_fill(r, found, width=3, max_jump=4.0)
+    assert np.allclose(fixed, 10.0) and not trusted[5] and not trusted[20]
+    ang = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    square_ish = np.stack([3 + 10 * np.cos(ang), -2 + 10 * np.sin(ang), np.zeros(36)], -1)
+    assert np.allclose(polygon_centroid(square_ish), [3, -2, 0], atol=1e-9)
+    # rays from an off-centre point sample the near side densely; the centroid does not care
+    seed = np.array([6.0, 0.0])
+    t = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    circle = np.stack([10 * np.cos(t), 10 * np.sin(t)], -1)
+    angles = np.arctan2(circle[:, 1] - seed[1], circle[:, 0] - seed[0])
+    pick = circle[np.argsort(angles)][:: 20]
+    pts = np.column_stack([pick, np.zeros(len(pick))])
+    assert np.linalg.norm(polygon_centroid(pts)[:2]) < 0.3
