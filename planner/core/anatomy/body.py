@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ class Outline:
     radii: np.ndarray
     trusted: np.ndarray
     inside_hu: float
+    noise_hu: float
 
     @property
     def points(self) -> np.ndarray:
@@ -53,16 +55,22 @@ POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
 
 
 def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
-                 n_rays: int = N_RAYS) -> Outline:
+                 n_rays: int = N_RAYS, slab_mm: float = 0.0) -> Outline:
     """Outer cortical surface of the body in the plane through ``centre`` normal to the
     frame's cranial axis, by rays from the centre (half maximum beyond the cortex).
 
     Behind the posterior wall the body opens into the pedicles without a cortex between
     them, so the outline is closed by the posterior wall: the wall found by the rays
-    within 25 degrees of straight back."""
+    within 25 degrees of straight back. With ``slab_mm`` the rays are averaged over a
+    slab that thick along the cranial axis: the walls run along it, so they stay while the
+    noise and trabecular texture of the core average out."""
     dirs, _ = frame.plane_directions(n_rays)
     radii = np.arange(0.0, MAX_BODY_RADIUS_MM, RAY_STEP_MM)
-    raw = sample_rays(volume, centre, dirs, radii)
+    offsets = np.linspace(-slab_mm / 2, slab_mm / 2, 5) if slab_mm > 0 else [0.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        raw = np.nanmean([sample_rays(volume, centre + h * frame.cranial, dirs, radii)
+                          for h in offsets], axis=0)
     prof = smooth(raw, 0.75 / RAY_STEP_MM)
     k_in = int(INSIDE_RADIUS_MM / RAY_STEP_MM)
     inside = float(np.nanmedian(prof[:, :k_in])) if np.any(~np.isnan(prof[:, :k_in])) \
@@ -78,13 +86,19 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
         limit = np.full_like(r, np.inf)
         limit[behind] = wall / back[behind]
         r = np.minimum(r, limit)
-    return Outline(np.asarray(centre, float), dirs, r, trusted, inside)
+    x = prof[:, :k_in][~np.isnan(prof[:, :k_in])]
+    noise = float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) > 4 else 40.0
+    return Outline(np.asarray(centre, float), dirs, r, trusted, inside, noise)
 
 
 def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float = 0.55,
-                    n: int = 12, max_mm: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+                    n: int = 12, max_mm: float = 32.0) -> tuple[np.ndarray, np.ndarray]:
     """Outer surfaces of the superior and inferior endplates above and below points
-    inside the outline (the centre and a ring at ``scale`` of the outline)."""
+    inside the outline (the centre and a ring at ``scale`` of the outline).
+
+    The endplate-to-disc contrast is low on clinical CT and thick slices blur it along
+    the axis, so the endplate is first found on the profile averaged over all the rays
+    (texture and noise average out), then on each ray near that height."""
     idx = np.linspace(0, len(outline.radii), n, endpoint=False).astype(int)
     ring = outline.centre + outline.directions[idx] * (scale * outline.radii[idx, None])
     starts = np.vstack([outline.centre, ring])
@@ -95,13 +109,76 @@ def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float
         pts = starts[:, None, :] + d[:, None, :] * radii[None, :, None]
         raw = volume.sample(pts.reshape(-1, 3)).reshape(len(starts), len(radii))
         raw[raw < -1500] = np.nan
-        prof = smooth(raw, 0.75 / RAY_STEP_MM)
-        edge = wall_from_inside(prof, radii, outline.inside_hu,
-                                _rise(raw[:, :int(4 / RAY_STEP_MM)].ravel()),
-                                start=2.0, outer=True, window_mm=3.0)
-        good = edge.found
-        out.append(starts[good] + d[good] * edge.position[good, None])
+        prof = smooth(raw, 1.0 / RAY_STEP_MM)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(prof, axis=0)
+        hump = _first_hump(mean, radii, outline.inside_hu,
+                           max(30.0, 2.5 * outline.noise_hu / np.sqrt(len(starts))))
+        if hump is None:
+            out.append(np.zeros((0, 3)))
+            continue
+        k_peak = hump
+        found = []
+        for n_ray, p in enumerate(prof):
+            t = _half_crossing_near(p, radii, k_peak, search_mm=3.0, beyond_mm=8.0,
+                                    min_fall=20.0)
+            if t is not None:
+                found.append(starts[n_ray] + d[n_ray] * t)
+        out.append(np.array(found).reshape(-1, 3))
     return out[0], out[1]
+
+
+def _first_hump(p: np.ndarray, radii: np.ndarray, inside: float, rise: float,
+                beyond_mm: float = 8.0) -> int | None:
+    """Index of the first local maximum at least ``rise`` above ``inside`` that falls back
+    by 30 % of its height (or 25 HU) within ``beyond_mm``: an endplate and its disc."""
+    step = float(radii[1] - radii[0])
+    win = int(beyond_mm / step)
+    k = int(2.0 / step)
+    m = len(p)
+    while k < m:
+        above = np.nonzero(p[k:] >= inside + rise)[0]
+        if len(above) == 0:
+            return None
+        k += above[0]
+        while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
+            k += 1
+        seg = p[k + 1:min(m, k + win + 1)]
+        if len(seg) == 0 or np.all(np.isnan(seg)):
+            return None
+        if p[k] - np.nanmin(seg) >= max(25.0, 0.3 * (p[k] - inside)):
+            return k
+        nxt = np.nonzero(p[k + 1:] < p[k] - 1e-6)[0]
+        k = k + 1 + (nxt[0] if len(nxt) else m)
+    return None
+
+
+def _half_crossing_near(p: np.ndarray, radii: np.ndarray, k_expect: int, search_mm: float,
+                        beyond_mm: float, min_fall: float) -> float | None:
+    """Outer half-maximum crossing of the peak nearest ``k_expect`` on one profile."""
+    step = float(radii[1] - radii[0])
+    m = len(p)
+    lo = max(0, k_expect - int(search_mm / step))
+    hi = min(m, k_expect + int(search_mm / step) + 1)
+    window = p[lo:hi]
+    if np.all(np.isnan(window)):
+        return None
+    k = lo + int(np.nanargmax(window))
+    seg = p[k + 1:min(m, k + int(beyond_mm / step) + 1)]
+    if len(seg) == 0 or np.all(np.isnan(seg)):
+        return None
+    low = np.nanmin(seg)
+    if p[k] - low < min_fall:
+        return None
+    half = (p[k] + low) / 2.0
+    j = k
+    while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
+        j += 1
+    if j + 1 >= m or np.isnan(p[j + 1]):
+        return None
+    a, b = p[j], p[j + 1]
+    return float(radii[j] + step * (a - half) / (a - b)) if a != b else float(radii[j])
 
 
 def fit_plane(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -37,19 +37,25 @@ class CanalSection:
 
 def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
                     ) -> np.ndarray | None:
-    """The darkest spot just behind the posterior wall near the midline (CSF, fat)."""
+    """The point behind the posterior wall, near the midline, that bone surrounds most
+    completely (at pedicle level the canal is a closed bony ring; the fat behind the
+    laminae is darker than CSF, so darkness alone would pick the wrong place)."""
     back = -frame.anterior
-    left = np.arange(-6.0, 6.01, 1.0)
-    depth = np.arange(4.0, 20.01, 1.0)
-    pts = (posterior_wall + back * depth[:, None, None] + frame.left * left[None, :, None])
-    hu = volume.sample(pts.reshape(-1, 3)).reshape(len(depth), len(left))
-    if np.all(np.isnan(hu)):
-        return None
-    from scipy.ndimage import uniform_filter
-
-    sm = uniform_filter(np.nan_to_num(hu, nan=1e4), size=3, mode="nearest")
-    k, j = np.unravel_index(np.argmin(sm), sm.shape)
-    return pts[k, j]
+    dirs, _ = frame.plane_directions(36)
+    radii = np.arange(1.0, MAX_RADIUS_MM, 0.5)
+    best, best_score = None, -1.0
+    for depth in np.arange(3.0, 20.01, 1.0):
+        for lat in (-3.0, 0.0, 3.0):
+            c = posterior_wall + back * depth + frame.left * lat
+            prof = sample_rays(volume, c, dirs, radii)
+            centre_hu = np.nanmedian(prof[:, :3])
+            if not np.isfinite(centre_hu) or centre_hu > 100.0:
+                continue                     # bone or contrast: not the canal's contents
+            hit = np.nanmax(np.nan_to_num(prof, nan=-1e3), axis=1) > WALL_MIN_PEAK_HU + 50
+            score = hit.mean() - 1e-3 * centre_hu
+            if score > best_score:
+                best, best_score = c, score
+    return best
 
 
 def canal_section(volume: Volume, frame: Frame, seed: np.ndarray, iterations: int = 3

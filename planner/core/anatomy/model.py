@@ -19,6 +19,7 @@ from planner.core.volume import Volume
 
 THICK_SLICE_MM = 1.5
 ENDPLATE_AGREEMENT_DEG = 8.0
+FRAME_SLAB_MM = 6.0
 
 
 class ModelError(Exception):
@@ -94,7 +95,7 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
     height = np.nan
     outline = None
     for _ in range(3):
-        outline = body_outline(volume, f, centre)
+        outline = body_outline(volume, f, centre, slab_mm=FRAME_SLAB_MM)
         if outline.fraction_found < 0.5:
             raise ModelError("no vertebral body cortex around the clicked point "
                              f"(found on {outline.fraction_found:.0%} of the rays): click "
@@ -118,7 +119,7 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
         height = float(t_s - t_i)
         centre = centre + cranial * (t_s + t_i) / 2.0
         f = Frame.from_axes(centre, f.anterior, cranial)
-    outline = body_outline(volume, f, centre)
+    outline = body_outline(volume, f, centre, slab_mm=FRAME_SLAB_MM)
     centre = outline.centroid
     f = Frame.from_axes(centre, f.anterior, f.cranial)
     return f, endplates, height, outline
@@ -141,8 +142,37 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
         to_body = f.origin - sec.centroid
         to_body -= (to_body @ f.cranial) * f.cranial
         f = Frame.from_axes(f.origin, to_body, f.cranial)
-        outline = body_outline(volume, f, f.origin)
+        outline = body_outline(volume, f, f.origin, slab_mm=FRAME_SLAB_MM)
     return f, sec
+
+
+CANAL_MAX_SHIFT_MM = 3.0
+
+
+def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
+                 ) -> list[CanalSection]:
+    """Sections every millimetre from below the lower endplate to above the upper one.
+
+    Each is seeded from its neighbour toward the reference section. Where the bony ring
+    is open (foramina, the interlaminar gap, the disc level) a section that lost its walls
+    or jumped away keeps its neighbour's outline moved to its height: the canal does not
+    vanish there, the nerves still run through it."""
+    ref_h = float((first.centroid - f.origin) @ f.cranial)
+    heights = np.arange(-0.5 * height - 2.0, 0.5 * height + 2.01, 1.0)
+    by_h: dict[float, CanalSection] = {}
+    for direction in (1.0, -1.0):
+        prev = first
+        for h in sorted((x for x in heights if (x - ref_h) * direction >= 0),
+                        key=lambda x: abs(x - ref_h)):
+            shift = f.cranial * (h - float((prev.centroid - f.origin) @ f.cranial))
+            s = canal_section(volume, f, prev.centroid + shift, iterations=1)
+            moved = np.linalg.norm(s.centroid - (prev.centroid + shift))
+            if s.walled.mean() < 0.5 or moved > CANAL_MAX_SHIFT_MM:
+                s = CanalSection(prev.centre + shift, prev.directions, prev.radii,
+                                 np.zeros_like(prev.walled), prev.value_hu)
+            by_h[float(h)] = s
+            prev = s
+    return [by_h[float(h)] for h in heights]
 
 
 def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
@@ -162,19 +192,13 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     if thickness > THICK_SLICE_MM:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
-    outlines = [body_outline(volume, f, f.origin + f.cranial * h)
-                for h in np.arange(-0.4, 0.41, 0.1) * height]
+    outlines = [body_outline(volume, f, f.origin + f.cranial * h, slab_mm=3.0)
+                for h in np.arange(-0.35, 0.351, 0.07) * height]
     canal: list[CanalSection] = []
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     else:
-        # stack of sections from the lower to the upper endplate level
-        start = sec.centroid
-        for h in np.arange(-0.5 * height - 2.0, 0.5 * height + 2.01, 1.0):
-            p = start + f.cranial * (h - (start - f.origin) @ f.cranial)
-            s = canal_section(volume, f, p, iterations=1)
-            canal.append(s)
-            start = s.centroid
+        canal = _canal_stack(volume, f, sec, height)
     pedicles: dict[str, Pedicle] = {}
     if canal:
         mid = outlines[len(outlines) // 2]
