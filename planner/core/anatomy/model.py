@@ -7,6 +7,7 @@ derives is in LPS mm and in the vertebra's own frame.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from planner.core.anatomy.body import Outline, body_outline, endplate_points, ro
 from planner.core.anatomy.canal import CanalSection, canal_section, find_canal_seed
 from planner.core.anatomy.frame import Frame, unit
 from planner.core.anatomy.pedicle import Pedicle, find_pedicle
+from planner.core.anatomy.stack import OutlineStack
 from planner.core.volume import Volume
 
 THICK_SLICE_MM = 1.5
@@ -65,6 +67,31 @@ class VertebraModel:
         if not self.canal:
             return None
         return np.mean([s.centroid for s in self.canal], axis=0)
+
+    @cached_property
+    def canal_stack(self) -> OutlineStack | None:
+        if not self.canal:
+            return None
+        return OutlineStack(self.frame, np.array([s.centre for s in self.canal]),
+                            np.array([s.radii for s in self.canal]))
+
+    @cached_property
+    def body_stack(self) -> OutlineStack:
+        return OutlineStack(self.frame, np.array([o.centre for o in self.outlines]),
+                            np.array([o.radii for o in self.outlines]))
+
+    def endplate_distance(self, p: np.ndarray) -> np.ndarray:
+        """Signed distance to the nearer endplate plane, negative between them (mm)."""
+        p = np.atleast_2d(p)
+        e = self.endplates
+        up = (p - e.superior_point) @ e.superior_normal
+        down = -((p - e.inferior_point) @ e.inferior_normal)
+        return np.maximum(up, down)
+
+    def body_signed_distance(self, p: np.ndarray) -> np.ndarray:
+        """Signed distance to the body's outer cortex (outline stack capped by the
+        endplates), negative inside; exact near the walls, a bound elsewhere."""
+        return np.maximum(self.body_stack.signed_distance(p), self.endplate_distance(p))
 
     def summary(self) -> dict[str, Any]:
         loc = np.vstack([self.frame.to_local(o.points) for o in self.outlines])

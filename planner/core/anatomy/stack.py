@@ -1,0 +1,90 @@
+"""Star-shaped outlines stacked along an axis, queried as a solid: inside test, signed
+distance, extent in a direction at a height. Used for the canal and the vertebral body.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from planner.core.anatomy.frame import Frame
+
+
+class OutlineStack:
+    """Outlines in planes normal to ``frame.cranial``; every outline uses the same ray
+    angles (measured in the left-anterior plane from the left axis)."""
+
+    def __init__(self, frame: Frame, centres: np.ndarray, radii: np.ndarray,
+                 densify: int = 2):
+        self.frame = frame
+        self.centres = np.asarray(centres, float)              # (S, 3)
+        self.radii = np.asarray(radii, float)                  # (S, N)
+        self.heights = (self.centres - frame.origin) @ frame.cranial
+        order = np.argsort(self.heights)
+        self.centres, self.radii, self.heights = (self.centres[order], self.radii[order],
+                                                  self.heights[order])
+        n = self.radii.shape[1]
+        self.angles = np.arange(n) * 2 * np.pi / n
+        fine = np.arange(n * densify) * 2 * np.pi / (n * densify)
+        r_fine = np.array([np.interp(fine, self.angles, r, period=2 * np.pi)
+                           for r in self.radii])
+        dirs = np.cos(fine)[:, None] * frame.left + np.sin(fine)[:, None] * frame.anterior
+        pts = self.centres[:, None, :] + r_fine[:, :, None] * dirs[None, :, :]
+        self.surface = pts.reshape(-1, 3)
+        self._tree = cKDTree(self.surface)
+
+    @property
+    def height_range(self) -> tuple[float, float]:
+        return float(self.heights[0]), float(self.heights[-1])
+
+    def _section_at(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre and radii interpolated at heights h (clamped to the stack)."""
+        h = np.clip(h, self.heights[0], self.heights[-1])
+        i = np.clip(np.searchsorted(self.heights, h) - 1, 0, len(self.heights) - 2) \
+            if len(self.heights) > 1 else np.zeros(len(h), int)
+        if len(self.heights) == 1:
+            return self.centres[i], self.radii[i]
+        h0, h1 = self.heights[i], self.heights[i + 1]
+        w = np.where(h1 > h0, (h - h0) / np.where(h1 > h0, h1 - h0, 1.0), 0.0)[:, None]
+        c = self.centres[i] * (1 - w) + self.centres[i + 1] * w
+        r = self.radii[i] * (1 - w) + self.radii[i + 1] * w
+        return c, r
+
+    def outline_radius(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For points p (M, 3): (in-plane distance from the section centre, outline radius
+        in that direction)."""
+        p = np.atleast_2d(p)
+        h = (p - self.frame.origin) @ self.frame.cranial
+        c, r = self._section_at(h)
+        d = p - c
+        x, y = d @ self.frame.left, d @ self.frame.anterior
+        ang = np.mod(np.arctan2(y, x), 2 * np.pi)
+        n = self.radii.shape[1]
+        f = ang / (2 * np.pi) * n
+        k0 = np.floor(f).astype(int) % n
+        k1 = (k0 + 1) % n
+        t = f - np.floor(f)
+        rows = np.arange(len(p))
+        radius = r[rows, k0] * (1 - t) + r[rows, k1] * t
+        return np.hypot(x, y), radius
+
+    def contains(self, p: np.ndarray) -> np.ndarray:
+        """Inside the outline of the point's own height (clamped to the stack's range)."""
+        dist, radius = self.outline_radius(p)
+        return dist < radius
+
+    def signed_distance(self, p: np.ndarray) -> np.ndarray:
+        """Distance to the stacked surface, negative inside (mm)."""
+        p = np.atleast_2d(p)
+        d, _ = self._tree.query(p)
+        return np.where(self.contains(p), -d, d)
+
+    def extent(self, h: float, direction: np.ndarray) -> float:
+        """Largest reach of the outline at height h along a unit in-plane direction,
+        measured from the frame origin (e.g. the anterior cortex line on a lateral
+        view)."""
+        c, r = self._section_at(np.array([h]))
+        dirs = (np.cos(self.angles)[:, None] * self.frame.left +
+                np.sin(self.angles)[:, None] * self.frame.anterior)
+        pts = c[0] + r[0][:, None] * dirs
+        return float(np.max((pts - self.frame.origin) @ direction))

@@ -1,0 +1,1 @@
+"""Safety checks of a trajectory against the vertebra model (definitions: DESIGN.md)."""

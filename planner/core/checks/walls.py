@@ -1,0 +1,152 @@
+"""Wall checks: the canal (medial), the pedicle's cortex by direction, the endplates and
+whether the gauge fits the pedicle."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.core.checks.result import (FAIL, PASS, WARN, CheckResult, CheckSettings,
+                                        gertzbein_robbins, unknown)
+from planner.core.trajectory import Trajectory
+
+PEDICLE_HALF_LENGTH_MM = 6.0   # judged within this distance of the isthmus along its axis
+DIRECTIONS = ("lateral", "superior", "medial", "inferior")
+
+
+def canal_clearance(model, traj: Trajectory) -> tuple[float, np.ndarray] | None:
+    """Smallest distance from the needle's outer surface to the canal (negative = depth
+    into the canal), over the whole needle, and where it happens."""
+    stack = model.canal_stack
+    if stack is None:
+        return None
+    pts, _ = traj.points()
+    c = stack.signed_distance(pts) - traj.radius_mm
+    k = int(np.argmin(c))
+    return float(c[k]), pts[k]
+
+
+def medial_wall(model, traj: Trajectory, s: CheckSettings, margin: float) -> CheckResult:
+    rule = (f"needle surface at least {s.medial_pass_mm + margin:.1f} mm from the spinal "
+            f"canal along its whole length (warn below, fail on any breach)")
+    found = canal_clearance(model, traj)
+    if found is None:
+        return unknown("medial_wall", "mm", rule, model.missing.get("canal", "no canal"))
+    c, where = found
+    verdict = FAIL if c < 0 else WARN if c < s.medial_pass_mm + margin else PASS
+    return CheckResult("medial_wall", verdict, c, "mm", rule,
+                       {"closest_point": where.tolist(), "breach_mm": max(0.0, -c),
+                        "gr_grade": gertzbein_robbins(max(0.0, -c))})
+
+
+def _polar(outline: np.ndarray, centre: np.ndarray, lateral: np.ndarray, up: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    rel = outline - centre
+    ang = np.mod(np.arctan2(rel @ up, rel @ lateral), 2 * np.pi)
+    order = np.argsort(ang)
+    return ang[order], np.hypot(rel @ lateral, rel @ up)[order]
+
+
+def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
+    """How far the needle's outer surface goes beyond the pedicle's outer cortex, by
+    direction (negative: the bone left inside), near the isthmus. The needle's circular
+    cross-section is walked all round, so every side of its surface is judged; each
+    surface point is judged against the wall in its own direction from the centre."""
+    ped = model.pedicles.get(traj.side)
+    if ped is None:
+        return None
+    pts, _ = traj.points()
+    rel = pts - ped.isthmus
+    near = np.abs(rel @ ped.axis) <= PEDICLE_HALF_LENGTH_MM
+    if not np.any(near):
+        return None
+    x, y = rel[near] @ ped.lateral, rel[near] @ ped.up
+    phi = np.arange(32) * 2 * np.pi / 32
+    ex = x[:, None] + traj.radius_mm * np.cos(phi)[None, :]
+    ey = y[:, None] + traj.radius_mm * np.sin(phi)[None, :]
+    ang = np.mod(np.arctan2(ey, ex), 2 * np.pi)
+    a_o, r_o = _polar(ped.outline, ped.isthmus, ped.lateral, ped.up)
+    excess = np.hypot(ex, ey) - np.interp(ang, a_o, r_o, period=2 * np.pi)
+    sector = (np.floor((ang + np.pi / 4) / (np.pi / 2)).astype(int)) % 4
+    out = {}
+    for n, name in enumerate(DIRECTIONS):
+        sel = sector == n
+        if np.any(sel):
+            out[name] = float(excess[sel].max())
+        else:
+            # the surface never faces this wall (the needle runs well off to one side):
+            # its reach along the wall's direction against the wall's distance
+            u = np.array([np.cos(n * np.pi / 2), np.sin(n * np.pi / 2)])
+            reach = float(np.max(x * u[0] + y * u[1])) + traj.radius_mm
+            out[name] = reach - float(np.interp(n * np.pi / 2, a_o, r_o, period=2 * np.pi))
+    return out
+
+
+def lateral_wall(breach: dict | None, s: CheckSettings, margin: float, why: str
+                 ) -> CheckResult:
+    rule = (f"needle at least {s.lateral_pass_mm + margin:.1f} mm inside the lateral "
+            f"pedicle cortex (warn below or for a breach under "
+            f"{s.lateral_fail_breach_mm:.0f} mm, fail at {s.lateral_fail_breach_mm:.0f} mm)")
+    if breach is None:
+        return unknown("lateral_wall", "mm", rule, why)
+    b = breach["lateral"]
+    verdict = (FAIL if b >= s.lateral_fail_breach_mm else
+               WARN if b > -(s.lateral_pass_mm + margin) else PASS)
+    return CheckResult("lateral_wall", verdict, b, "mm", rule,
+                       {"breach_mm": max(0.0, b)})
+
+
+def superior_inferior_wall(breach: dict | None, s: CheckSettings, margin: float, why: str
+                           ) -> CheckResult:
+    rule = (f"superior: as the lateral wall; inferior (foramen, nerve root): at least "
+            f"{s.inferior_pass_mm + margin:.1f} mm inside, fail on any breach")
+    if breach is None:
+        return unknown("superior_inferior_wall", "mm", rule, why)
+    sup, inf = breach["superior"], breach["inferior"]
+    v_sup = (FAIL if sup >= s.lateral_fail_breach_mm else
+             WARN if sup > -(s.lateral_pass_mm + margin) else PASS)
+    v_inf = FAIL if inf > 0 else WARN if inf > -(s.inferior_pass_mm + margin) else PASS
+    order = {PASS: 0, WARN: 1, FAIL: 2}
+    verdict = max(v_sup, v_inf, key=order.get)
+    return CheckResult("superior_inferior_wall", verdict, max(sup, inf), "mm", rule,
+                       {"superior_mm": sup, "inferior_mm": inf,
+                        "superior_verdict": v_sup, "inferior_verdict": v_inf})
+
+
+def endplate(model, traj: Trajectory, s: CheckSettings, margin: float) -> CheckResult:
+    rule = (f"needle at least {s.endplate_pass_mm + margin:.1f} mm from both endplates "
+            "inside the body (fail through an endplate)")
+    if model.endplates is None:
+        return unknown("endplate", "mm", rule, "endplates not found")
+    pts, _ = traj.points()
+    in_body = model.body_stack.contains(pts)
+    if not np.any(in_body):
+        return unknown("endplate", "mm", rule, "the needle does not reach the body")
+    c = -model.endplate_distance(pts[in_body]) - traj.radius_mm
+    v = float(c.min())
+    verdict = FAIL if v < 0 else WARN if v < s.endplate_pass_mm + margin else PASS
+    return CheckResult("endplate", verdict, v, "mm", rule)
+
+
+def pedicle_width_across(model, traj: Trajectory) -> float | None:
+    """The pedicle's width perpendicular to the needle, in the transverse direction."""
+    ped = model.pedicles.get(traj.side)
+    if ped is None:
+        return None
+    d = traj.direction
+    lat = ped.lateral - (ped.lateral @ d) * d
+    lat /= np.linalg.norm(lat)
+    return float(np.ptp((ped.outline - ped.isthmus) @ lat))
+
+
+def pedicle_fit(model, traj: Trajectory, s: CheckSettings, margin: float) -> CheckResult:
+    rule = (f"pedicle width across the needle leaves at least "
+            f"{s.pedicle_bone_per_side_mm + margin:.1f} mm of bone on each side")
+    w = pedicle_width_across(model, traj)
+    if w is None:
+        return unknown("pedicle_fit", "mm", rule,
+                       model.missing.get(f"{traj.side}_pedicle", "no pedicle"))
+    per_side = (w - traj.diameter_mm) / 2.0
+    verdict = (FAIL if per_side < 0 else WARN if per_side < s.pedicle_bone_per_side_mm + margin
+               else PASS)
+    return CheckResult("pedicle_fit", verdict, per_side, "mm", rule,
+                       {"pedicle_width_mm": w, "needle_diameter_mm": traj.diameter_mm})
