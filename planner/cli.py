@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from planner import __version__
 
-SUBCOMMANDS = ("sample", "info")
+SUBCOMMANDS = ("sample", "info", "plan", "check")
 EXIT_BAD_INPUT = 2
 
 
@@ -88,6 +88,88 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _point(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not X,Y,Z in millimetres") from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"'{text}' is not X,Y,Z in millimetres")
+    return values
+
+
+def _level_json(model: Any, level_point: list[float]) -> dict[str, Any]:
+    summary = model.summary()
+    return {"label": None, "level_point": level_point,
+            "body_center": model.centre.tolist(), "height_mm": model.height_mm,
+            "body": summary["body"], "canal": summary["canal"],
+            "pedicles": summary["pedicles"], "missing": model.missing,
+            "slice_thickness_mm": model.slice_thickness_mm,
+            "uncertainty_margin_mm": model.uncertainty_margin_mm}
+
+
+def _load_and_model(args: argparse.Namespace) -> tuple[Any, Any]:
+    from planner.core.anatomy.model import build_model
+    from planner.io.loader import load_volume
+
+    vol = load_volume(args.path, series_uid=args.series, allow_non_ct=args.allow_non_ct)
+    return vol, build_model(vol, args.level_point)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+
+    vol, model = _load_and_model(args)
+    plan = suggest_plan(vol, model, gauge=args.gauge, approach=args.approach)
+    out = {"coordinates": "LPS mm", "series_uid": vol.meta.get("series_uid", ""),
+           "level": _level_json(model, args.level_point), "frame": model.frame.to_json(),
+           "approach": args.approach,
+           "warnings": list(vol.warnings) + model.warnings + plan.warnings,
+           "trajectories": [judge(vol, model, t) for t in plan.trajectories]}
+    print(json.dumps(out, indent=2, default=_json_default))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from planner.core.checks.judge import judge
+    from planner.core.trajectory import Trajectory
+
+    vol, model = _load_and_model(args)
+    entry = np.array(args.entry)
+    side = args.side or ("left" if (entry - model.centre) @ model.frame.left > 0
+                         else "right")
+    try:
+        traj = Trajectory(side, entry, np.array(args.target), args.gauge, args.approach)
+    except ValueError as exc:
+        return _fail(str(exc))
+    out = {"coordinates": "LPS mm", "series_uid": vol.meta.get("series_uid", ""),
+           "level": _level_json(model, args.level_point), "frame": model.frame.to_json(),
+           "warnings": list(vol.warnings) + model.warnings,
+           "trajectories": [judge(vol, model, traj)]}
+    print(json.dumps(out, indent=2, default=_json_default))
+    return 0
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _add_ct_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path")
+    p.add_argument("--series", help="SeriesInstanceUID when the folder holds several")
+    p.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
+    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pedicle-planner",
                                 description="Plan transpedicular vertebroplasty on CT. "
@@ -105,6 +187,25 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
     i.add_argument("--json", action="store_true", help="print JSON")
     i.set_defaults(func=cmd_info)
+    from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
+
+    pl = sub.add_parser("plan", help="suggest trajectories for the level around a point")
+    _add_ct_args(pl)
+    pl.add_argument("--level-point", type=_point, required=True,
+                    help="X,Y,Z (LPS mm) inside the vertebral body of the level")
+    pl.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
+    pl.add_argument("--approach", choices=APPROACHES, default="bipedicular")
+    pl.set_defaults(func=cmd_plan)
+    ch = sub.add_parser("check", help="judge one trajectory")
+    _add_ct_args(ch)
+    ch.add_argument("--level-point", type=_point, required=True)
+    ch.add_argument("--entry", type=_point, required=True)
+    ch.add_argument("--target", type=_point, required=True)
+    ch.add_argument("--side", choices=("left", "right"),
+                    help="pedicle side (default: the side of the entry)")
+    ch.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
+    ch.add_argument("--approach", choices=APPROACHES, default="bipedicular")
+    ch.set_defaults(func=cmd_check)
     return p
 
 
@@ -115,15 +216,34 @@ def gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+POINT_OPTIONS = ("--level-point", "--entry", "--target")
+
+
+def _glue_points(argv: list[str]) -> list[str]:
+    """``--entry -12.5,3,40`` would read the negative number as an option: glue each
+    point option to its value (``--entry=-12.5,3,40``) before argparse sees it."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in POINT_OPTIONS and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _glue_points(list(sys.argv[1:] if argv is None else argv))
     if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
         args = build_parser().parse_args(argv)
+        from planner.core.anatomy.model import ModelError
         from planner.io.errors import LoadError
 
         try:
             return args.func(args)
-        except LoadError as exc:
+        except (LoadError, ModelError) as exc:
             return _fail(str(exc))
         except OSError as exc:
             return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
