@@ -77,6 +77,15 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
         else np.nan
     edge = wall_from_inside(prof, radii, inside, _rise(raw[:, :k_in].ravel()),
                             start=3.0, outer=True)
+    # the smoothing that finds the wall also pushes its half maximum outward (an
+    # optimistic error for the anterior cortex): place it on a lightly smoothed profile
+    light = smooth(raw, 0.3 / RAY_STEP_MM)
+    for k in np.nonzero(edge.found)[0]:
+        t = _half_crossing_near(light[k], radii,
+                                int(round(edge.peak_position[k] / RAY_STEP_MM)),
+                                search_mm=1.0, beyond_mm=4.0, min_fall=30.0)
+        if t is not None:
+            edge.position[k] = t
     r, trusted = circular_median_fill(edge.position, edge.found, width=4, max_jump=6.0)
     back = dirs @ -frame.anterior
     cone = (back >= POSTERIOR_CONE_COS) & trusted

@@ -82,8 +82,12 @@ class OutlineStack:
     def extent(self, h: float, direction: np.ndarray) -> float:
         """Largest reach of the outline at height h along a unit in-plane direction,
         measured from the frame origin (e.g. the anterior cortex line on a lateral
-        view)."""
+        view). The radii are median-filtered over 5 rays first: the maximum of noisy radii
+        would be biased outward, an optimistic error."""
         c, r = self._section_at(np.array([h]))
+        n = r.shape[1]
+        idx = (np.arange(n)[:, None] + np.arange(-2, 3)[None, :]) % n
+        r = np.median(r[0][idx], axis=1)[None, :]
         dirs = (np.cos(self.angles)[:, None] * self.frame.left +
                 np.sin(self.angles)[:, None] * self.frame.anterior)
         pts = c[0] + r[0][:, None] * dirs
