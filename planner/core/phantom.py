@@ -152,6 +152,15 @@ class Vertebra:
             r = max(d["pw"], d["ph"]) / 2
             parts.append((lambda q, side=side: self.pedicle_local(q, side),
                           np.minimum(a, b) - r, np.maximum(a, b) + r))
+            # the pedicle's root fills the corner between the posterior body wall and the
+            # canal, so the canal's wall there is its own ellipse (as the truth says)
+            s_ = 1.0 if side == "left" else -1.0
+            lo = np.array([d["cw"] / 2 - 7.0, g["pw"] - 3.0, g["w_p"] - d["ph"] / 2 + 1.0])
+            hi = np.array([d["cw"] / 2 + 3.0, g["vc"], g["w_p"] + d["ph"] / 2 - 1.0])
+            centre = (lo + hi) / 2 * np.array([s_, 1.0, 1.0])
+            half = (hi - lo) / 2
+            parts.append((lambda q, c=centre, h=half: sdf.box(q - c, h) - 0.0,
+                          centre - half, centre + half))
 
         def ring(q: np.ndarray) -> np.ndarray:
             u, v, w = q[..., 0], q[..., 1], q[..., 2]

@@ -15,7 +15,7 @@ from pathlib import Path
 from planner.core.phantom import PhantomSpec, SpinePhantom
 from planner.io.dicom_write import write_ct_series
 
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
 TRUTH_NAME = "truth.json"
 DICOM_DIR = "dicom"
 

@@ -174,6 +174,8 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
 
 
 CANAL_MAX_SHIFT_MM = 3.0
+CLOSED_RING_FRACTION = 0.85
+OPEN_RING_TOLERANCE_MM = 1.0
 
 
 def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
@@ -199,7 +201,26 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
                                  np.zeros_like(prev.walled), prev.value_hu)
             by_h[float(h)] = s
             prev = s
-    return [by_h[float(h)] for h in heights]
+    stack = [by_h[float(h)] for h in heights]
+    # Where the ring is open (the foramen, the interlaminar gap, the disc) rays run on into
+    # the fat of the foramen: the canal there takes the outline of the nearest closed-ring
+    # section (the line of the medial pedicle walls), never smaller than the typical
+    # closed section, not whatever bone the rays meet further out.
+    closed = [n for n, s in enumerate(stack) if s.walled.mean() >= CLOSED_RING_FRACTION]
+    if not closed:
+        return stack
+    ref = np.median(np.array([stack[n].radii for n in closed]), axis=0)
+    out = []
+    for n, s in enumerate(stack):
+        if n in closed:
+            out.append(s)
+            continue
+        near = stack[min(closed, key=lambda c: abs(c - n))]
+        shift = f.cranial * float((s.centre - near.centre) @ f.cranial)
+        out.append(CanalSection(near.centre + shift, near.directions,
+                                np.clip(near.radii, ref, ref + OPEN_RING_TOLERANCE_MM),
+                                s.walled, s.value_hu))
+    return out
 
 
 def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:

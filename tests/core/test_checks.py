@@ -1,0 +1,139 @@
+"""Safety checks on the sample case against the phantom's analytic anatomy."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.core.anatomy.model import build_model
+from planner.core.checks import anterior, walls
+from planner.core.checks.judge import judge
+from planner.core.checks.result import CheckSettings
+from planner.core.phantom import PhantomSpec, SpinePhantom
+from planner.core.plan import suggest_plan
+from planner.core.trajectory import Trajectory
+
+LUMBAR = ("L1", "L2")
+
+
+@pytest.fixture(scope="module")
+def phantom():
+    return SpinePhantom(PhantomSpec(seed=0))       # the sample case's own anatomy
+
+
+@pytest.fixture(scope="module")
+def models(sample_volume, sample_truth):
+    levels = {lev["label"]: lev for lev in sample_truth["levels"]}
+    return {lab: (build_model(sample_volume, levels[lab]["body_center"]), levels[lab])
+            for lab in LUMBAR}
+
+
+@pytest.mark.parametrize("label", LUMBAR)
+def test_no_needle_into_the_canal_is_judged_pass(models, phantom, label):
+    """1000 random paths around the pedicle: whenever the true needle surface enters the
+    canal the medial_wall verdict is fail or warn, never pass. Where it matters (near or
+    outside the canal wall) the clearance is never optimistic by more than 0.5 mm; deep
+    inside, the analytic ellipse distance used as truth is itself approximate."""
+    model, lev = models[label]
+    rng = np.random.default_rng(7)
+    s = CheckSettings()
+    entered = 0
+    errors = []
+    for n in range(1000):
+        side = ("left", "right")[n % 2]
+        ped = np.array(lev["pedicles"][side]["isthmus_center"])
+        entry = ped + rng.normal(0, 5, 3) - 15 * np.array(lev["axes"]["anterior"])
+        target = np.array(lev["body_center"]) + rng.normal(0, 7, 3)
+        traj = Trajectory(side, entry, target, ("11G", "13G", "8G")[n % 3])
+        pts, _ = traj.points()
+        truth = float((phantom.canal_sdf(pts, label) - traj.radius_mm).min())
+        res = walls.medial_wall(model, traj, s, model.uncertainty_margin_mm)
+        if truth < 0:
+            entered += 1
+            assert res.verdict != "pass", (entry, target, truth, res.value)
+        if truth > -1.0:
+            errors.append(res.value - truth)
+    assert entered > 50                       # the property was really exercised
+    errors = np.array(errors)
+    assert len(errors) > 200
+    assert errors.max() < 0.5
+    assert np.median(np.abs(errors)) < 0.75
+
+
+@pytest.mark.parametrize("label", LUMBAR)
+def test_tip_to_anterior_cortex_matches_the_phantom(models, phantom, label):
+    model, _ = models[label]
+    v = phantom.vertebra(label)
+    b = v.derived["b"]          # the body's front lies at local v = -b
+    for lat in (-10.0, 0.0, 10.0):
+        for depth in (-6.0, 0.0, 6.0):
+            tip = v.to_world([lat, depth, 1.0])
+            assert anterior.tip_to_anterior_cortex(model, tip) == pytest.approx(b + depth,
+                                                                                abs=0.5)
+
+
+@pytest.mark.parametrize("label", LUMBAR)
+def test_suggested_bipedicular_plan_is_safe_in_truth(sample_volume, models, phantom, label):
+    model, lev = models[label]
+    plan = suggest_plan(sample_volume, model)
+    assert [t.side for t in plan.trajectories] == ["left", "right"]
+    v = phantom.vertebra(label)
+    for traj in plan.trajectories:
+        out = judge(sample_volume, model, traj)
+        checks = {c["id"]: c for c in out["checks"]}
+        assert checks["medial_wall"]["verdict"] == "pass"
+        assert checks["anterior_cortex"]["verdict"] == "pass"
+        assert out["entry_clock"].startswith("10:" if traj.side == "left" else "2:")
+        pts, t = traj.points()
+        inside = pts[t >= 1.0]                   # the entry itself is on the surface
+        assert np.all(phantom.bone_sdf(inside, label) < 0), "needle leaves the bone"
+        canal = (phantom.canal_sdf(pts, label) - traj.radius_mm).min()
+        assert canal >= 1.0
+        tip_local = v.to_local(traj.target)
+        assert 7.0 <= v.derived["b"] + tip_local[1] <= 13.0      # true lateral view
+        offset = abs(tip_local[0])
+        assert 5.0 <= offset <= 15.0             # each tip in its own half
+
+
+def test_a_medial_path_fails_and_is_graded(sample_volume, models):
+    model, lev = models["L1"]
+    canal = np.array(lev["canal"]["center"])
+    entry = np.array(lev["pedicles"]["left"]["isthmus_center"]) - 20 * np.array(
+        lev["axes"]["anterior"])
+    traj = Trajectory("left", entry, canal + 4 * np.array(lev["axes"]["anterior"]), "11G")
+    out = judge(sample_volume, model, traj)
+    medial = next(c for c in out["checks"] if c["id"] == "medial_wall")
+    assert medial["verdict"] == "fail"
+    assert out["gr_grade"] in ("C", "D", "E")
+    assert out["verdict"] == "fail"
+
+
+def test_a_tip_through_the_anterior_cortex_fails(sample_volume, models):
+    model, lev = models["L2"]
+    ped = np.array(lev["pedicles"]["right"]["isthmus_center"])
+    tip = np.array(lev["body"]["anterior_cortex_point"]) + 3 * np.array(lev["axes"]["anterior"])
+    out = judge(sample_volume, model, Trajectory("right", ped, tip, "11G"))
+    ant = next(c for c in out["checks"] if c["id"] == "anterior_cortex")
+    assert ant["verdict"] == "fail" and ant["details"]["through_cortex"]
+
+
+def test_unknown_when_the_model_lacks_a_structure(sample_volume, models):
+    model, lev = models["L1"]
+    crippled = dataclasses.replace(model, canal=[], pedicles={},
+                                   missing={"canal": "not found (test)",
+                                            "left_pedicle": "not found (test)"})
+    traj = Trajectory("left", np.array(lev["pedicles"]["left"]["isthmus_center"]),
+                      np.array(lev["body_center"]), "11G")
+    out = judge(sample_volume, crippled, traj)
+    by = {c["id"]: c for c in out["checks"]}
+    for cid in ("medial_wall", "ap_view_rule", "lateral_wall", "pedicle_fit", "entry_clock"):
+        assert by[cid]["verdict"] == "unknown", cid
+    assert out["verdict"] != "pass"
+
+
+def test_narrow_pedicle_gets_a_smaller_gauge(sample_volume, models):
+    model, _ = models["L1"]
+    strict = CheckSettings(pedicle_bone_per_side_mm=2.9)
+    plan = suggest_plan(sample_volume, model, gauge="8G", settings=strict)
+    assert any("too narrow for 8G" in w for w in plan.warnings)
+    assert all(t.gauge != "8G" for t in plan.trajectories)
