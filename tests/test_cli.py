@@ -75,3 +75,55 @@ def test_sample_writes_dicom_and_truth(tmp_path, sample_case):
     theirs = sorted((sample_case / "dicom").iterdir())
     assert [p.name for p in mine] == [p.name for p in theirs]
     assert mine[40].read_bytes() == theirs[40].read_bytes()
+
+
+def _level(truth, label):
+    return next(lev for lev in truth["levels"] if lev["label"] == label)
+
+
+def test_plan_json_contract(sample_case, sample_truth):
+    lev = _level(sample_truth, "L2")
+    point = ",".join(f"{v:.2f}" for v in lev["body_center"])
+    out = run("plan", str(sample_case / "dicom"), "--level-point", point, "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["coordinates"] == "LPS mm" and d["series_uid"] == sample_truth["series_uid"]
+    assert {"level", "frame", "trajectories"} <= set(d)
+    assert np.degrees(np.arccos(np.dot(d["frame"]["anterior"], lev["axes"]["anterior"]))) < 3
+    assert [t["side"] for t in d["trajectories"]] == ["left", "right"]
+    for t in d["trajectories"]:
+        for key in ("side", "entry", "target", "gauge", "diameter_mm", "checks",
+                    "medial_clearance_mm", "tip_to_anterior_cortex_mm",
+                    "tip_to_cortex_along_needle_mm", "breach_mm", "gr_grade", "skin_entry",
+                    "needle_length_mm", "verdict"):
+            assert key in t, key
+        assert t["gauge"] == "11G" and t["diameter_mm"] == pytest.approx(3.048)
+        ids = {c["id"] for c in t["checks"]}
+        assert {"medial_wall", "ap_view_rule", "anterior_cortex", "lateral_wall",
+                "superior_inferior_wall", "endplate", "pedicle_fit", "entry_clock",
+                "lung"} <= ids
+        for c in t["checks"]:
+            assert c["verdict"] in ("pass", "warn", "fail", "unknown", "n/a")
+            assert c["rule"] and "unit" in c
+        assert set(t["breach_mm"]) == {"lateral", "superior", "medial", "inferior"}
+        assert 7 <= t["tip_to_anterior_cortex_mm"] <= 13
+
+
+def test_check_with_negative_coordinates_and_errors(sample_case, sample_truth):
+    lev = _level(sample_truth, "L1")
+    point = ",".join(f"{v:.2f}" for v in lev["body_center"])
+    entry = np.array(lev["pedicles"]["right"]["isthmus_center"]) - 20 * np.array(
+        lev["axes"]["anterior"])
+    target = np.array(lev["body_center"]) - 8 * np.array(lev["axes"]["left"])
+    fmt = lambda p: ",".join(f"{v:.2f}" for v in p)   # noqa: E731
+    out = run("check", str(sample_case / "dicom"), "--level-point", point,
+              "--entry", fmt(entry), "--target", fmt(target), "--gauge", "13G", "--json")
+    assert out.returncode == 0, out.stderr
+    t = json.loads(out.stdout)["trajectories"][0]
+    assert t["side"] == "right" and t["gauge"] == "13G"
+    assert np.allclose(t["entry"], entry, atol=0.006)     # printed with 2 decimals
+    # a point in the air in front of the body is not a vertebra: one line, exit 2
+    air = np.array(lev["body"]["anterior_cortex_point"]) + 60 * np.array(lev["axes"]["anterior"])
+    bad = run("plan", str(sample_case / "dicom"), "--level-point", fmt(air))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in bad.stderr

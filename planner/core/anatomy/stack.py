@@ -79,16 +79,23 @@ class OutlineStack:
         d, _ = self._tree.query(p)
         return np.where(self.contains(p), -d, d)
 
-    def extent(self, h: float, direction: np.ndarray) -> float:
-        """Largest reach of the outline at height h along a unit in-plane direction,
-        measured from the frame origin (e.g. the anterior cortex line on a lateral
-        view). The radii are median-filtered over 5 rays first: the maximum of noisy radii
-        would be biased outward, an optimistic error."""
-        c, r = self._section_at(np.array([h]))
-        n = r.shape[1]
-        idx = (np.arange(n)[:, None] + np.arange(-2, 3)[None, :]) % n
-        r = np.median(r[0][idx], axis=1)[None, :]
-        dirs = (np.cos(self.angles)[:, None] * self.frame.left +
-                np.sin(self.angles)[:, None] * self.frame.anterior)
-        pts = c[0] + r[0][:, None] * dirs
-        return float(np.max((pts - self.frame.origin) @ direction))
+    def extent(self, h: float | np.ndarray, direction: np.ndarray) -> float | np.ndarray:
+        """Largest reach of the outline at height(s) h along a unit in-plane direction,
+        measured from the frame origin (e.g. the anterior cortex line on a lateral view):
+        each section's reach, interpolated between sections (clamped at the ends). The
+        radii are median-filtered over 5 rays first: the maximum of noisy radii would be
+        biased outward, an optimistic error."""
+        key = tuple(np.round(direction, 9))
+        reach = self._reach.get(key) if hasattr(self, "_reach") else None
+        if reach is None:
+            n = self.radii.shape[1]
+            idx = (np.arange(n)[:, None] + np.arange(-2, 3)[None, :]) % n
+            r = np.median(self.radii[:, idx], axis=2)
+            dirs = (np.cos(self.angles)[:, None] * self.frame.left +
+                    np.sin(self.angles)[:, None] * self.frame.anterior)
+            pts = self.centres[:, None, :] + r[:, :, None] * dirs[None, :, :]
+            reach = np.max((pts - self.frame.origin) @ direction, axis=1)
+            self._reach = getattr(self, "_reach", {})
+            self._reach[key] = reach
+        out = np.interp(h, self.heights, reach)
+        return float(out) if np.ndim(out) == 0 else out

@@ -38,7 +38,7 @@ def ap_view_rule(model, traj: Trajectory, s: CheckSettings, margin: float) -> Ch
     pts, _ = traj.points()
     h = (pts - f.origin) @ f.cranial
     depth = (pts - f.origin) @ f.anterior
-    wall = np.array([-model.body_stack.extent(float(x), -f.anterior) for x in h])
+    wall = -model.body_stack.extent(h, -f.anterior)
     before = depth < wall
     if not np.any(before):
         return unknown("ap_view_rule", "mm", rule, "the entry is already in the body")
