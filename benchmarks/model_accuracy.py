@@ -13,38 +13,13 @@ import sys
 import warnings
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
-from scipy import ndimage
 
 from planner.core.anatomy.model import ModelError, build_model
+from planner.io.label_mask import LabelMask
 from planner.io.loader import load_volume
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-
-
-class Mask:
-    """A label mask with its surface distance map, in LPS."""
-
-    def __init__(self, path: Path, labels: list[int] | None = None):
-        img = nib.load(str(path))
-        m = np.asanyarray(img.dataobj)
-        self.m = np.isin(m, labels) if labels else m > 0
-        self.inv = np.linalg.inv(img.affine)
-        spacing = np.linalg.norm(img.affine[:3, :3], axis=0)
-        surface = self.m ^ ndimage.binary_erosion(self.m)
-        self.dist = ndimage.distance_transform_edt(~surface, sampling=spacing)
-        ijk = np.argwhere(self.m)
-        self.points = (ijk @ img.affine[:3, :3].T + img.affine[:3, 3]) * [-1, -1, 1]
-
-    def surface_distance(self, lps: np.ndarray) -> np.ndarray:
-        ijk = (lps * [-1, -1, 1]) @ self.inv[:3, :3].T + self.inv[:3, 3]
-        return ndimage.map_coordinates(self.dist, ijk.T, order=1, mode="nearest")
-
-    def body_seed(self) -> np.ndarray:
-        """A point in the vertebral body: the centroid of the mask's anterior third."""
-        y = self.points[:, 1]
-        return self.points[y <= np.quantile(y, 0.35)].mean(axis=0)
 
 
 def cases() -> list[tuple[str, Path, Path, list[int] | None, tuple | None]]:
@@ -73,8 +48,9 @@ def main(prefixes: list[str]) -> None:
             print(f"{name:12s} skipped: {ct} not found")
             continue
         vol = volumes.setdefault(ct, load_volume(ct))
-        mask = Mask(mask_path, labels)
-        seed = Mask(*seed_mask).points.mean(axis=0) if seed_mask else mask.body_seed()
+        mask = LabelMask(mask_path, labels)
+        seed = (LabelMask(*seed_mask).points.mean(axis=0) if seed_mask
+                else mask.body_seed())
         try:
             model = build_model(vol, seed)
         except ModelError as exc:
