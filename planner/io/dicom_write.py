@@ -24,7 +24,6 @@ def write_ct_series(volume: Volume, folder: str | os.PathLike, *, patient_name: 
 
     ``uid_seed`` makes the UIDs deterministic (same seed, same UIDs).
     """
-    import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 

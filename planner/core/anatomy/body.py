@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.core.anatomy.frame import Frame
-from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
-                                           sample_rays, smooth, wall_from_inside)
+from planner.core.anatomy.profiles import (StarOutline, circular_median_fill, sample_rays,
+                                           smooth, wall_from_inside)
 from planner.core.volume import Volume
 
 RAY_STEP_MM = 0.25
@@ -28,23 +28,12 @@ def _rise(inside_samples: np.ndarray) -> float:
 
 
 @dataclass
-class Outline:
-    """A closed body outline in one plane: radii from ``centre`` along ``directions``."""
+class Outline(StarOutline):
+    """A closed outline of the body's outer cortex in one plane."""
 
-    centre: np.ndarray
-    directions: np.ndarray
-    radii: np.ndarray
-    trusted: np.ndarray
+    trusted: np.ndarray      # rays whose wall was measured (the others are filled in)
     inside_hu: float
     noise_hu: float
-
-    @property
-    def points(self) -> np.ndarray:
-        return self.centre + self.directions * self.radii[:, None]
-
-    @property
-    def centroid(self) -> np.ndarray:
-        return polygon_centroid(self.points)
 
     @property
     def fraction_found(self) -> float:

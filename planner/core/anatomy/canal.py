@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.core.anatomy.frame import Frame
-from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
-                                           sample_rays, smooth, wall_from_inside)
+from planner.core.anatomy.profiles import (StarOutline, circular_median_fill, sample_rays,
+                                           smooth, wall_from_inside)
 from planner.core.volume import Volume
 
 STEP = 0.25
@@ -19,20 +19,11 @@ WALL_MIN_PEAK_HU = 150.0     # the canal's contents (fat, CSF, cord, vessels) st
 
 
 @dataclass
-class CanalSection:
-    centre: np.ndarray
-    directions: np.ndarray
-    radii: np.ndarray
+class CanalSection(StarOutline):
+    """The canal's outline in one plane, walls at half maximum."""
+
     walled: np.ndarray       # rays that met a bony wall (others: foramen, interlaminar gap)
     value_hu: float
-
-    @property
-    def points(self) -> np.ndarray:
-        return self.centre + self.directions * self.radii[:, None]
-
-    @property
-    def centroid(self) -> np.ndarray:
-        return polygon_centroid(self.points)
 
 
 def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray

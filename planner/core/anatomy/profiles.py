@@ -162,3 +162,20 @@ def polygon_centroid(points: np.ndarray) -> np.ndarray:
         return ref
     w = tri @ (normal / norm)
     return ref + ((p + q) / 3.0 * w[:, None]).sum(axis=0) / w.sum()
+
+
+@dataclass
+class StarOutline:
+    """A closed planar outline seen from ``centre``: one radius per ray direction."""
+
+    centre: np.ndarray
+    directions: np.ndarray
+    radii: np.ndarray
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.centre + self.directions * self.radii[:, None]
+
+    @property
+    def centroid(self) -> np.ndarray:
+        return polygon_centroid(self.points)

@@ -1,7 +1,6 @@
 """Half-maximum wall detection on analytic profiles."""
 
 import numpy as np
-import pytest
 
 from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
                                            wall_from_inside)
