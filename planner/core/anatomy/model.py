@@ -35,12 +35,6 @@ class Endplates:
     inferior_point: np.ndarray
     inferior_normal: np.ndarray
 
-    def height_at(self, p: np.ndarray, axis: np.ndarray) -> float:
-        """Body height along ``axis`` through point p."""
-        t_s = ((self.superior_point - p) @ self.superior_normal) / (axis @ self.superior_normal)
-        t_i = ((self.inferior_point - p) @ self.inferior_normal) / (axis @ self.inferior_normal)
-        return float(t_s - t_i)
-
 
 @dataclass
 class VertebraModel:

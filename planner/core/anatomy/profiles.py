@@ -54,7 +54,7 @@ class Edge:
 def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray,
                      min_rise: np.ndarray | float, start: float = 0.0,
                      outer: bool = True, window_mm: float = 4.0,
-                     min_peak: float = -np.inf, min_fall: float = 0.0) -> Edge:
+                     min_peak: float = -np.inf) -> Edge:
     """For each profile, the first wall met going outward from ``start``.
 
     The wall is the first local maximum that rises at least ``min_rise`` above ``inside``
@@ -62,12 +62,8 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     half-maximum crossing on the wall's far side (between the peak and the lowest value
     within ``window_mm`` beyond it): the outer surface of a cortex. Otherwise it is the
     crossing on the near side, half-way between the peak and the lowest value within
-    ``window_mm`` before it: where a cavity (the canal) ends.
-
-    With ``min_fall`` an outer wall must also drop by that much within ``window_mm``
-    beyond its peak: a cortex has soft tissue behind it, while the texture and noise of
-    cancellous bone do not fall away like that."""
-    n, m = profiles.shape
+    ``window_mm`` before it: where a cavity (the canal) ends."""
+    n = profiles.shape[0]
     step = float(radii[1] - radii[0])
     inside = np.broadcast_to(np.asarray(inside, float), (n,))
     rise = np.broadcast_to(np.asarray(min_rise, float), (n,))
@@ -78,51 +74,45 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     k0 = int(np.searchsorted(radii, start))
     win = max(1, int(round(window_mm / step)))
     for r in range(n):
-        p = profiles[r]
-        thresh = max(inside[r] + rise[r], min_peak)
-        k = k0
-        while True:
-            above = np.nonzero(p[k:] >= thresh)[0]
-            if len(above) == 0:
-                break
-            k = k + above[0]
-            # climb to the local maximum of this wall
-            while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
-                k += 1
-            pk = p[k]
-            if outer:
-                seg = p[k + 1:min(m, k + win + 1)]
-                if len(seg) == 0 or np.all(np.isnan(seg)):
-                    break
-                low = np.nanmin(seg)
-                if pk - low < min_fall:
-                    # not a cortex: move past this bump and keep looking outward
-                    nxt = np.nonzero(p[k + 1:] < thresh)[0]
-                    if len(nxt) == 0:
-                        break
-                    k = k + 1 + nxt[0]
-                    continue
-                half = (pk + low) / 2.0
-                j = k
-                while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
-                    j += 1
-                if j + 1 >= m or np.isnan(p[j + 1]):
-                    break
-                a, b = p[j], p[j + 1]
-                pos[r] = radii[j] + step * (a - half) / (a - b) if a != b else radii[j]
-            else:
-                before = p[max(k0, k - win):k + 1]
-                half = (pk + np.nanmin(before)) / 2.0
-                j = k
-                while j - 1 >= k0 and p[j - 1] > half:
-                    j -= 1
-                if j - 1 < 0:
-                    break
-                a, b = p[j - 1], p[j]
-                pos[r] = radii[j - 1] + step * (half - a) / (b - a) if a != b else radii[j]
-            peak[r], peak_pos[r], found[r] = pk, radii[k], True
-            break
+        hit = _first_wall(profiles[r], k0, max(inside[r] + rise[r], min_peak), win, outer)
+        if hit is not None:
+            j, frac, k = hit
+            pos[r] = radii[j] + step * frac
+            peak[r], peak_pos[r], found[r] = profiles[r][k], radii[k], True
     return Edge(pos, peak, peak_pos, found)
+
+
+def _first_wall(p: np.ndarray, k0: int, thresh: float, win: int, outer: bool
+                ) -> tuple[int, float, int] | None:
+    """(sample j, fraction toward j+1 of the half-maximum crossing, peak sample) of the
+    first wall above ``thresh`` from sample ``k0``; None if there is none."""
+    m = len(p)
+    above = np.nonzero(p[k0:] >= thresh)[0]
+    if len(above) == 0:
+        return None
+    k = k0 + above[0]
+    while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
+        k += 1                                   # climb to the wall's local maximum
+    if outer:
+        seg = p[k + 1:min(m, k + win + 1)]
+        if len(seg) == 0 or np.all(np.isnan(seg)):
+            return None
+        half = (p[k] + np.nanmin(seg)) / 2.0
+        j = k
+        while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
+            j += 1
+        if j + 1 >= m or np.isnan(p[j + 1]):
+            return None
+        a, b = p[j], p[j + 1]
+        return j, (a - half) / (a - b) if a != b else 0.0, k
+    half = (p[k] + np.nanmin(p[max(k0, k - win):k + 1])) / 2.0
+    j = k
+    while j - 1 >= k0 and p[j - 1] > half:
+        j -= 1
+    if j - 1 < 0:
+        return None
+    a, b = p[j - 1], p[j]
+    return j - 1, (half - a) / (b - a) if a != b else 1.0, k
 
 
 def circular_median_fill(values: np.ndarray, found: np.ndarray, width: int = 5,

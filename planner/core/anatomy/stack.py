@@ -33,10 +33,6 @@ class OutlineStack:
         self.surface = pts.reshape(-1, 3)
         self._tree = cKDTree(self.surface)
 
-    @property
-    def height_range(self) -> tuple[float, float]:
-        return float(self.heights[0]), float(self.heights[-1])
-
     def _section_at(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre and radii interpolated at heights h (clamped to the stack)."""
         h = np.clip(h, self.heights[0], self.heights[-1])
