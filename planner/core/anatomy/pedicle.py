@@ -20,6 +20,11 @@ from planner.core.volume import Volume
 
 GRID_MM = 0.5
 BONE_HU = 180.0
+MIN_RING_AREA_MM2 = 4.0
+MAX_RING_AREA_MM2 = 150.0
+MAX_RING_OFFSET_MM = 7.0
+AXIS_OUTLIER_MM = 2.0
+RING_CORTEX_MM = 1.0
 N_RAYS = 72
 STEP = 0.2
 
@@ -52,8 +57,15 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     uu, ww = np.meshgrid(u, w, indexing="ij")
     pts = origin + s * uu[..., None] * frame.left + ww[..., None] * frame.cranial
     hu = volume.sample(pts.reshape(-1, 3)).reshape(uu.shape)
-    bone = ndimage.binary_fill_holes(np.nan_to_num(hu, nan=-1000) > BONE_HU)
-    bone = ndimage.binary_opening(bone, iterations=1)
+    cortex = np.nan_to_num(hu, nan=-1000) > BONE_HU
+    filled = ndimage.binary_fill_holes(cortex)
+    ring = _ring_interior(filled & ~cortex, uu, ww, expect)
+    if ring is not None:
+        # a closed cortical ring: its interior is the pedicle's core, even where the ring
+        # touches other bone (the body's rim, the articular processes)
+        cu, cw, width, height = ring
+        return origin + s * cu * frame.left + cw * frame.cranial, width, height
+    bone = ndimage.binary_opening(filled, iterations=1)
     lab, n = ndimage.label(bone)
     if n == 0:
         return None
@@ -72,6 +84,24 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     height = float(np.ptp(ww[comp]) + GRID_MM)
     centre = origin + s * cu * frame.left + cw * frame.cranial
     return centre, width, height
+
+
+def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
+                   expect: tuple[float, float]) -> tuple[float, float, float, float] | None:
+    """Centre and outer size of the hole (ring interior) nearest ``expect``."""
+    lab, n = ndimage.label(holes)
+    best = None
+    for k in range(1, n + 1):
+        comp = lab == k
+        area = comp.sum() * GRID_MM ** 2
+        if area < MIN_RING_AREA_MM2 or area > MAX_RING_AREA_MM2:
+            continue
+        cu, cw = uu[comp].mean(), ww[comp].mean()
+        d = np.hypot(cu - expect[0], cw - expect[1])
+        if d <= MAX_RING_OFFSET_MM and (best is None or d < best[0]):
+            best = (d, cu, cw, float(np.ptp(uu[comp]) + GRID_MM + 2 * RING_CORTEX_MM),
+                    float(np.ptp(ww[comp]) + GRID_MM + 2 * RING_CORTEX_MM))
+    return None if best is None else best[1:]
 
 
 def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
@@ -112,10 +142,20 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     if len(centres) < 4:
         return None
     c = np.array(centres)
+    widths = np.array(widths)
+    for _ in range(2):          # fit, drop sections off the line (merged bone), refit
+        mean = c.mean(axis=0)
+        _, _, vt = np.linalg.svd(c - mean)
+        rel = c - mean
+        off = np.linalg.norm(rel - np.outer(rel @ vt[0], vt[0]), axis=1)
+        keep = off <= max(AXIS_OUTLIER_MM, 1.5 * np.median(off))
+        if keep.sum() < 4 or keep.all():
+            break
+        c, widths = c[keep], widths[keep]
     mean = c.mean(axis=0)
     _, _, vt = np.linalg.svd(c - mean)
     axis = vt[0] if vt[0] @ frame.anterior > 0 else -vt[0]
-    k = int(np.argmin(ndimage.uniform_filter1d(np.array(widths), 3, mode="nearest")))
+    k = int(np.argmin(ndimage.uniform_filter1d(widths, 3, mode="nearest")))
     isthmus = mean + ((c[k] - mean) @ axis) * axis
     outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
     if found.mean() < 0.6:
