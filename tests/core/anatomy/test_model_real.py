@@ -42,3 +42,36 @@ def test_body_outline_on_noisy_osteoporotic_l3():
     model = build_model(vol, body_label.points.mean(axis=0))
     body = mask.surface_distance(np.vstack([o.points for o in model.outlines]))
     assert np.median(body) < 2.0
+
+
+def test_plan_and_deliberate_errors_on_real_lumbar_level(chest):
+    """Chest CT, L1: the suggested needles stay inside the vertebra's mask with the tip
+    7-13 mm behind the mask's anterior surface on the lateral view; a path into the canal
+    fails medial_wall and a tip through the anterior cortex fails anterior_cortex."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+    from planner.core.trajectory import Trajectory
+
+    vol, mask_path = chest
+    mask = LabelMask(mask_path, [31])
+    model = build_model(vol, mask.body_seed())
+    plan = suggest_plan(vol, model)
+    assert sorted(t.side for t in plan.trajectories) == ["left", "right"]
+    f = model.frame
+    for traj in plan.trajectories:
+        pts, s = traj.points()
+        assert mask.contains(pts[s >= 2.0]).all(), f"{traj.side} needle leaves the vertebra"
+        # the mask's anterior surface at the tip's height, as a lateral view shows it
+        rel = mask.points - traj.target
+        slab = np.abs(rel @ f.cranial) < 1.5
+        front = np.max(rel[slab] @ f.anterior)
+        assert 7.0 - 1.0 <= front <= 13.0 + 1.0     # mask voxels are 0.7 x 0.7 x 2.5 mm
+    # deliberate errors
+    canal = model.canal_centre()
+    entry = plan.trajectories[0].entry
+    bad = judge(vol, model, Trajectory(plan.trajectories[0].side, entry,
+                                       canal + 3 * f.anterior, "11G"))
+    assert {c["id"]: c["verdict"] for c in bad["checks"]}["medial_wall"] == "fail"
+    through = plan.trajectories[0].target + 16 * f.anterior
+    bad = judge(vol, model, Trajectory(plan.trajectories[0].side, entry, through, "11G"))
+    assert {c["id"]: c["verdict"] for c in bad["checks"]}["anterior_cortex"] == "fail"
