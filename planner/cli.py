@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from planner import __version__
 
-SUBCOMMANDS = ("sample", "info", "plan", "check")
+SUBCOMMANDS = ("sample", "info", "plan", "check", "drr")
 EXIT_BAD_INPUT = 2
 
 
@@ -153,6 +153,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_drr(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+
+    from planner.core.carm import CArm
+    from planner.core.drr import attenuation, render, to_display
+    from planner.io.loader import load_volume
+    from planner.io.png import write_png
+
+    if not 16 <= args.size <= 2048:
+        return _fail("--size must be between 16 and 2048 pixels")
+    vol = load_volume(args.path, series_uid=args.series, allow_non_ct=args.allow_non_ct)
+    iso = np.array(args.level_point) if args.level_point else vol.center()
+    carm = CArm(primary_deg=args.primary, secondary_deg=args.secondary, isocentre=iso,
+                pixels=args.size, patient_position=args.patient_position)
+    t0 = time.perf_counter()
+    integrals = render(attenuation(vol), carm)
+    ms = 1000 * (time.perf_counter() - t0)
+    write_png(args.output, to_display(integrals, invert=args.invert))
+    print(json.dumps({"output": args.output, "primary_deg": args.primary,
+                      "secondary_deg": args.secondary, "size": args.size,
+                      "isocentre": iso.tolist(), "source": carm.source.tolist(),
+                      "patient_position": args.patient_position,
+                      "render_ms": round(ms, 1), "coordinates": "LPS mm"}))
+    return 0
+
+
 def _json_default(obj: Any) -> Any:
     import numpy as np
 
@@ -206,6 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
     ch.add_argument("--approach", choices=APPROACHES, default="bipedicular")
     ch.set_defaults(func=cmd_check)
+    dr = sub.add_parser("drr", help="simulated fluoroscopy image (PNG) at C-arm angles")
+    _add_ct_args(dr)
+    dr.add_argument("--primary", type=float, required=True,
+                    help="PositionerPrimaryAngle, degrees (RAO < 0 < LAO; prone PA = 180)")
+    dr.add_argument("--secondary", type=float, required=True,
+                    help="PositionerSecondaryAngle, degrees (caudal < 0 < cranial)")
+    dr.add_argument("--size", type=int, default=512, help="image size in pixels")
+    dr.add_argument("--level-point", type=_point,
+                    help="isocentre X,Y,Z (LPS mm); default the volume's centre")
+    dr.add_argument("--patient-position", choices=("prone", "supine"), default="prone")
+    dr.add_argument("--invert", action="store_true", help="bone bright")
+    dr.add_argument("-o", "--output", required=True)
+    dr.set_defaults(func=cmd_drr)
     return p
 
 

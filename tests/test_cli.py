@@ -127,3 +127,19 @@ def test_check_with_negative_coordinates_and_errors(sample_case, sample_truth):
     bad = run("plan", str(sample_case / "dicom"), "--level-point", fmt(air))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "Traceback" not in bad.stderr
+
+
+def test_drr_writes_a_png(tiny_series, tmp_path):
+    out_png = tmp_path / "ap.png"
+    out = run("drr", str(tiny_series), "--primary", "180", "--secondary", "-10",
+              "--size", "64", "-o", str(out_png))
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["size"] == 64 and info["primary_deg"] == 180.0
+    data = out_png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (64, 64)
+    bad = run("drr", str(tiny_series), "--primary", "0", "--secondary", "0", "--size", "4",
+              "-o", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "--size" in bad.stderr
