@@ -125,6 +125,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     out = {"coordinates": "LPS mm", "series_uid": vol.meta.get("series_uid", ""),
            "level": _level_json(model, args.level_point), "frame": model.frame.to_json(),
            "approach": args.approach,
+           "views": _views_json(vol, model, {t.side: t.direction for t in plan.trajectories}),
            "warnings": list(vol.warnings) + model.warnings + plan.warnings,
            "trajectories": [judge(vol, model, t) for t in plan.trajectories]}
     print(json.dumps(out, indent=2, default=_json_default))
@@ -165,20 +166,54 @@ def cmd_drr(args: argparse.Namespace) -> int:
 
     if not 16 <= args.size <= 2048:
         return _fail("--size must be between 16 and 2048 pixels")
+    if args.view is None and (args.primary is None or args.secondary is None):
+        return _fail("give --primary and --secondary, or --view with --level-point")
     vol = load_volume(args.path, series_uid=args.series, allow_non_ct=args.allow_non_ct)
     iso = np.array(args.level_point) if args.level_point else vol.center()
-    carm = CArm(primary_deg=args.primary, secondary_deg=args.secondary, isocentre=iso,
+    primary, secondary, described = args.primary, args.secondary, None
+    if args.view is not None:
+        if not args.level_point:
+            return _fail("--view needs --level-point inside the level's vertebral body")
+        from planner.core.anatomy.model import build_model
+        from planner.core.standard_views import standard_views
+
+        model = build_model(vol, iso)
+        f = model.frame
+        axes = {side: p.axis for side, p in model.pedicles.items()}
+        views = {v.name.replace(" ", "-").replace("true-", ""): v for v in
+                 standard_views(f.left, f.anterior, f.cranial, en_face=axes,
+                                patient_position=args.patient_position)}
+        if args.view not in views:
+            return _fail(f"view {args.view} is not available for this level "
+                         f"({', '.join(sorted(views))})")
+        chosen = views[args.view]
+        primary, secondary, described = (chosen.primary_deg, chosen.secondary_deg,
+                                         chosen.from_true_ap)
+        iso = model.centre
+    carm = CArm(primary_deg=primary, secondary_deg=secondary, isocentre=iso,
                 pixels=args.size, patient_position=args.patient_position)
     t0 = time.perf_counter()
     integrals = render(attenuation(vol), carm)
     ms = 1000 * (time.perf_counter() - t0)
     write_png(args.output, to_display(integrals, invert=args.invert))
-    print(json.dumps({"output": args.output, "primary_deg": args.primary,
-                      "secondary_deg": args.secondary, "size": args.size,
+    print(json.dumps({"output": args.output, "primary_deg": primary,
+                      "secondary_deg": secondary, "from_true_ap": described,
+                      "size": args.size,
                       "isocentre": iso.tolist(), "source": carm.source.tolist(),
                       "patient_position": args.patient_position,
                       "render_ms": round(ms, 1), "coordinates": "LPS mm"}))
     return 0
+
+
+def _views_json(vol: Any, model: Any, needles: dict[str, Any]) -> dict[str, Any]:
+    """The level's standard C-arm views and the CT's patient position beside them."""
+    from planner.core.standard_views import standard_views
+
+    f = model.frame
+    views = standard_views(f.left, f.anterior, f.cranial, en_face=needles)
+    return {"procedure_position": "prone",
+            "ct_patient_position": vol.meta.get("patient_position", ""),
+            "views": [v.to_json() for v in views]}
 
 
 def _json_default(obj: Any) -> Any:
@@ -236,10 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     ch.set_defaults(func=cmd_check)
     dr = sub.add_parser("drr", help="simulated fluoroscopy image (PNG) at C-arm angles")
     _add_ct_args(dr)
-    dr.add_argument("--primary", type=float, required=True,
+    dr.add_argument("--primary", type=float,
                     help="PositionerPrimaryAngle, degrees (RAO < 0 < LAO; prone PA = 180)")
-    dr.add_argument("--secondary", type=float, required=True,
+    dr.add_argument("--secondary", type=float,
                     help="PositionerSecondaryAngle, degrees (caudal < 0 < cranial)")
+    dr.add_argument("--view", choices=("AP", "lateral", "en-face-left", "en-face-right"),
+                    help="a standard view of the level at --level-point")
     dr.add_argument("--size", type=int, default=512, help="image size in pixels")
     dr.add_argument("--level-point", type=_point,
                     help="isocentre X,Y,Z (LPS mm); default the volume's centre")

@@ -143,3 +143,20 @@ def test_drr_writes_a_png(tiny_series, tmp_path):
     bad = run("drr", str(tiny_series), "--primary", "0", "--secondary", "0", "--size", "4",
               "-o", str(tmp_path / "x.png"))
     assert bad.returncode == 2 and "--size" in bad.stderr
+
+
+def test_drr_standard_view_and_plan_views(sample_case, sample_truth, tmp_path):
+    lev = _level(sample_truth, "L2")
+    point = ",".join(f"{v:.2f}" for v in lev["body_center"])
+    out = run("drr", str(sample_case / "dicom"), "--view", "AP", "--level-point", point,
+              "--size", "48", "-o", str(tmp_path / "ap.png"))
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    # the L2 of the sample is barely rotated or tilted: a true AP near prone PA 180/0
+    assert abs(abs(d["primary_deg"]) - 180) < 6 and abs(d["secondary_deg"]) < 6
+    plan = json.loads(run("plan", str(sample_case / "dicom"), "--level-point", point).stdout)
+    names = [v["name"] for v in plan["views"]["views"]]
+    assert names == ["true AP", "true lateral", "en face left", "en face right"]
+    assert plan["views"]["ct_patient_position"] == "HFS"
+    bad = run("drr", str(sample_case / "dicom"), "--view", "AP", "-o", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "--level-point" in bad.stderr
