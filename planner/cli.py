@@ -230,7 +230,8 @@ def _add_ct_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path")
     p.add_argument("--series", help="SeriesInstanceUID when the folder holds several")
     p.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
-    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (info prints text without it; the others always JSON)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,10 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_sample)
     i = sub.add_parser("info", help="describe a CT (DICOM folder, NIfTI or NRRD)")
-    i.add_argument("path")
-    i.add_argument("--series", help="SeriesInstanceUID when the folder holds several")
-    i.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
-    i.add_argument("--json", action="store_true", help="print JSON")
+    _add_ct_args(i)
     i.set_defaults(func=cmd_info)
     from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
 
