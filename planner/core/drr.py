@@ -224,14 +224,21 @@ def _numba_kernel():
 BODY_INTEGRAL = 1.0       # rays below this crossed little more than air
 
 
-def to_display(line_integrals: np.ndarray, invert: bool = False) -> np.ndarray:
-    """uint8 image like a fluoroscope: log-domain (line integral) window set on the rays
-    that crossed the body, bone dark and air white (``invert`` makes bone bright)."""
+def to_display(line_integrals: np.ndarray, invert: bool = False,
+               centre_fraction: float = 0.5) -> np.ndarray:
+    """uint8 image like a fluoroscope: log-domain (line integral) window, bone dark and
+    air white (``invert`` makes bone bright). The window is set on the rays through the
+    body in the central part of the image, where the level (the isocentre) is, so the
+    vertebra keeps its contrast when the liver or the heart fill the rest."""
     li = line_integrals.astype(np.float64)
-    body = li[li > BODY_INTEGRAL]
+    h, w = li.shape
+    mh, mw = int(h * (1 - centre_fraction) / 2), int(w * (1 - centre_fraction) / 2)
+    centre = li[mh:h - mh, mw:w - mw]
+    body = centre[centre > BODY_INTEGRAL]
     if body.size < 16:
-        body = li.ravel()
-    lo, hi = np.percentile(body, [0.5, 99.8])
+        body = li[li > BODY_INTEGRAL] if np.count_nonzero(li > BODY_INTEGRAL) >= 16 \
+            else li.ravel()
+    lo, hi = np.percentile(body, [1.0, 99.5])
     img = 1.0 - np.clip((li - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
     if invert:
         img = 1.0 - img
