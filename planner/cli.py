@@ -195,7 +195,10 @@ def cmd_drr(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     integrals = render(attenuation(vol), carm)
     ms = 1000 * (time.perf_counter() - t0)
-    write_png(args.output, to_display(integrals, invert=args.invert))
+    image = to_display(integrals, invert=args.invert)
+    if args.plan:
+        image = _plan_overlay(args.plan, vol, carm, image)
+    write_png(args.output, image)
     print(json.dumps({"output": args.output, "primary_deg": primary,
                       "secondary_deg": secondary, "from_true_ap": described,
                       "size": args.size,
@@ -214,6 +217,29 @@ def _views_json(vol: Any, model: Any, needles: dict[str, Any]) -> dict[str, Any]
     return {"procedure_position": "prone",
             "ct_patient_position": vol.meta.get("patient_position", ""),
             "views": [v.to_json() for v in views]}
+
+
+def _plan_overlay(plan_path: str, vol: Any, carm: Any, image: Any) -> Any:
+    """Draw the plan's needles with the level's pedicles and walls on the image. The plan
+    is the JSON that `plan` (or `check`) prints; the level's model is rebuilt from its
+    level point, on this CT only."""
+    from planner.core.anatomy.model import build_model
+    from planner.core.overlays import level_overlay
+    from planner.io.errors import LoadError
+    from planner.io.overlay_png import draw
+
+    try:
+        with open(plan_path, encoding="utf-8") as fh:
+            plan = json.load(fh)
+        level_point = plan["level"]["level_point"]
+        trajectories = plan["trajectories"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LoadError(f"cannot read the plan {plan_path}: {exc}") from exc
+    uid = plan.get("series_uid", "")
+    if uid and vol.meta.get("series_uid") and uid != vol.meta["series_uid"]:
+        raise LoadError(f"the plan {plan_path} was made on another series ({uid})")
+    model = build_model(vol, level_point)
+    return draw(image, level_overlay(carm, model, trajectories))
 
 
 def _json_default(obj: Any) -> Any:
@@ -280,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="isocentre X,Y,Z (LPS mm); default the volume's centre")
     dr.add_argument("--patient-position", choices=("prone", "supine"), default="prone")
     dr.add_argument("--invert", action="store_true", help="bone bright")
+    dr.add_argument("--plan", help="plan JSON (from `plan`) whose needles to draw")
     dr.add_argument("-o", "--output", required=True)
     dr.set_defaults(func=cmd_drr)
     return p

@@ -160,3 +160,24 @@ def test_drr_standard_view_and_plan_views(sample_case, sample_truth, tmp_path):
     assert plan["views"]["ct_patient_position"] == "HFS"
     bad = run("drr", str(sample_case / "dicom"), "--view", "AP", "-o", str(tmp_path / "x.png"))
     assert bad.returncode == 2 and "--level-point" in bad.stderr
+
+
+def test_drr_draws_the_plan_and_refuses_another_series(sample_case, sample_truth, tmp_path,
+                                                      tiny_series):
+    from PIL import Image
+
+    lev = _level(sample_truth, "L2")
+    point = ",".join(f"{v:.2f}" for v in lev["body_center"])
+    plan = run("plan", str(sample_case / "dicom"), "--level-point", point)
+    (tmp_path / "plan.json").write_text(plan.stdout)
+    out = run("drr", str(sample_case / "dicom"), "--view", "AP", "--level-point", point,
+              "--size", "128", "--plan", str(tmp_path / "plan.json"),
+              "-o", str(tmp_path / "ap.png"))
+    assert out.returncode == 0, out.stderr
+    rgb = np.asarray(Image.open(tmp_path / "ap.png").convert("RGB")).astype(int)
+    colourful = (np.abs(rgb[..., 0] - rgb[..., 1]) > 60) | (np.abs(rgb[..., 1] - rgb[..., 2]) > 60)
+    assert colourful.sum() > 30                         # the overlay is there
+    other = run("drr", str(tiny_series), "--primary", "180", "--secondary", "0",
+                "--size", "32", "--plan", str(tmp_path / "plan.json"),
+                "-o", str(tmp_path / "x.png"))
+    assert other.returncode == 2 and "another series" in other.stderr
