@@ -49,7 +49,7 @@ def test_views_from_known_axes():
         or supine["true AP"].primary_deg == pytest.approx(ap.primary_deg + 180.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("label", ["L1", "L2"])
+@pytest.mark.parametrize("label", ["T11", "T12", "L1", "L2"])   # T12 is rotated 8 deg
 def test_model_views_recover_the_phantoms_tilt_and_rotation(sample_volume, sample_truth,
                                                             label):
     lev = next(x for x in sample_truth["levels"] if x["label"] == label)

@@ -22,6 +22,7 @@ from planner.core.volume import Volume
 THICK_SLICE_MM = 1.5
 ENDPLATE_AGREEMENT_DEG = 8.0
 FRAME_SLAB_MM = 6.0
+RECENTRE_MAX_MM = 1.5
 
 
 class ModelError(Exception):
@@ -164,7 +165,14 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
         to_body -= (to_body @ f.cranial) * f.cranial
         f = Frame.from_axes(f.origin, to_body, f.cranial)
         outline = body_outline(volume, f, f.origin, slab_mm=FRAME_SLAB_MM)
-    return f, sec
+    # the outline is clipped at the posterior wall as the frame sees it: once the frame
+    # has turned, the body's centre moves a little; aim the axis at it once more
+    centre = outline.centroid
+    if np.linalg.norm(centre - f.origin) > RECENTRE_MAX_MM:
+        return f, sec            # an unsteady outline (noise, a leak): keep the frame
+    to_body = centre - sec.centroid
+    to_body -= (to_body @ f.cranial) * f.cranial
+    return Frame.from_axes(centre, to_body, f.cranial), sec
 
 
 CANAL_MAX_SHIFT_MM = 3.0
