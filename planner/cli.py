@@ -179,7 +179,7 @@ def cmd_drr(args: argparse.Namespace) -> int:
 
         model = build_model(vol, iso)
         f = model.frame
-        axes = {side: p.axis for side, p in model.pedicles.items()}
+        axes = _en_face_axes(model, args.plan)
         views = {v.name.replace(" ", "-").replace("true-", ""): v for v in
                  standard_views(f.left, f.anterior, f.cranial, en_face=axes,
                                 patient_position=args.patient_position)}
@@ -217,6 +217,22 @@ def _views_json(vol: Any, model: Any, needles: dict[str, Any]) -> dict[str, Any]
     return {"procedure_position": "prone",
             "ct_patient_position": vol.meta.get("patient_position", ""),
             "views": [v.to_json() for v in views]}
+
+
+def _en_face_axes(model: Any, plan_path: str | None) -> dict[str, Any]:
+    """Bull's-eye directions: along each planned needle when a plan is given; otherwise
+    the owl's-eye obliquity, the pedicle's axis turned about the level's cranial axis
+    only (the endplates stay parallel to the beam, as on the true AP)."""
+    import numpy as np
+
+    if plan_path:
+        with open(plan_path, encoding="utf-8") as fh:
+            plan = json.load(fh)
+        return {t["side"]: np.subtract(t["target"], t["entry"])
+                for t in plan.get("trajectories", [])}
+    f = model.frame
+    return {side: p.axis - (p.axis @ f.cranial) * f.cranial
+            for side, p in model.pedicles.items()}
 
 
 def _plan_overlay(plan_path: str, vol: Any, carm: Any, image: Any) -> Any:
