@@ -24,6 +24,8 @@ MIN_RING_AREA_MM2 = 4.0
 MAX_RING_AREA_MM2 = 150.0
 MAX_RING_OFFSET_MM = 7.0
 AXIS_OUTLIER_MM = 2.0
+MAX_PEDICLE_DEPTH_MM = 18.0
+MAX_TILT = np.tan(np.radians(20.0))
 RING_CORTEX_MM = 1.0
 N_RAYS = 72
 STEP = 0.2
@@ -123,6 +125,23 @@ def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
     return centre + dirs * r[:, None], lateral, up, edge.found
 
 
+def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Line through the section centres, robust to sections that caught other bone (the
+    articular processes): Theil-Sen slopes of the lateral and cranial offsets against
+    depth, the cranial slope bounded (pedicles run close to the transverse plane)."""
+    from scipy.stats import theilslopes
+
+    rel = c - frame.origin
+    depth = rel @ frame.anterior
+    lat = theilslopes(rel @ frame.left, depth)[0]
+    up = float(np.clip(theilslopes(rel @ frame.cranial, depth)[0], -MAX_TILT, MAX_TILT))
+    axis = unit(frame.anterior + lat * frame.left + up * frame.cranial)
+    centre = frame.origin + (np.median(rel @ frame.left) * frame.left +
+                             np.median(depth) * frame.anterior +
+                             np.median(rel @ frame.cranial) * frame.cranial)
+    return centre, axis
+
+
 def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
                  canal_half_width: float, canal_depth: float, height: float
                  ) -> Pedicle | None:
@@ -130,7 +149,9 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     s = 1.0 if side == "left" else -1.0
     back = -frame.anterior
     centres, widths = [], []
-    for d in np.arange(1.0, canal_depth + 4.0, 1.0):
+    # the pedicle spans from the posterior wall to about the canal's middle; deeper
+    # sections meet the articular processes and laminae instead
+    for d in np.arange(1.0, min(canal_depth + 4.0, MAX_PEDICLE_DEPTH_MM), 1.0):
         origin = frame.origin + back * (posterior_wall_mm + d)
         found = _section_centre(volume, frame, origin, s,
                                 (canal_half_width - 4.0, canal_half_width + 24.0),
@@ -143,18 +164,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
         return None
     c = np.array(centres)
     widths = np.array(widths)
-    for _ in range(2):          # fit, drop sections off the line (merged bone), refit
-        mean = c.mean(axis=0)
-        _, _, vt = np.linalg.svd(c - mean)
-        rel = c - mean
-        off = np.linalg.norm(rel - np.outer(rel @ vt[0], vt[0]), axis=1)
-        keep = off <= max(AXIS_OUTLIER_MM, 1.5 * np.median(off))
-        if keep.sum() < 4 or keep.all():
-            break
-        c, widths = c[keep], widths[keep]
-    mean = c.mean(axis=0)
-    _, _, vt = np.linalg.svd(c - mean)
-    axis = vt[0] if vt[0] @ frame.anterior > 0 else -vt[0]
+    mean, axis = _robust_axis(c, frame)
     k = int(np.argmin(ndimage.uniform_filter1d(widths, 3, mode="nearest")))
     isthmus = mean + ((c[k] - mean) @ axis) * axis
     outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
