@@ -52,3 +52,25 @@ def test_click_outside_a_body_is_refused(sample_volume, lumbar):
         lev["axes"]["anterior"])
     with pytest.raises(ModelError):
         build_model(sample_volume, outside)
+
+
+@pytest.mark.parametrize("label", ["T11", "T12", "L1", "L2"])
+def test_any_click_in_the_body_gives_the_same_model(sample_volume, sample_truth, label):
+    """Clicks spread through the body (10 mm left-right, 7 mm front-back, 6 mm up-down)
+    give the same model within 0.5 mm: origin, canal and pedicle isthmuses."""
+    lev = next(x for x in sample_truth["levels"] if x["label"] == label)
+    ax = {k: np.array(v) for k, v in lev["axes"].items()}
+    rng = np.random.default_rng(11)
+    models = []
+    for _ in range(4):
+        o = rng.uniform(-1, 1, 3) * [10.0, 7.0, 6.0]
+        click = np.array(lev["body_center"]) + o[0] * ax["left"] + o[1] * ax["anterior"] \
+            + o[2] * ax["cranial"]
+        models.append(build_model(sample_volume, click))
+    ref = models[0]
+    for m in models[1:]:
+        assert np.linalg.norm(m.centre - ref.centre) < 0.5
+        assert np.linalg.norm(m.canal_centre() - ref.canal_centre()) < 0.5
+        assert sorted(m.pedicles) == sorted(ref.pedicles) == ["left", "right"]
+        for side in ("left", "right"):
+            assert np.linalg.norm(m.pedicles[side].isthmus - ref.pedicles[side].isthmus) < 0.5
