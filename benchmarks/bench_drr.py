@@ -9,23 +9,13 @@ Usage: python benchmarks/bench_drr.py
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
+
+from timing import median_ms  # benchmarks/timing.py (run as a script)
 
 from planner.core.carm import CArm
 from planner.core.drr import attenuation, render
 from planner.core.volume import Volume
-
-
-def median_ms(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
 
 
 def main() -> None:

@@ -10,12 +10,12 @@ Usage: python benchmarks/bench_model.py
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from timing import median_ms  # benchmarks/timing.py (run as a script)
 
 from planner.core.anatomy.model import build_model
 from planner.core.checks import anterior, views, walls
@@ -26,15 +26,6 @@ from planner.core.plan import suggest_plan
 from planner.core.trajectory import Trajectory
 from planner.io.dicom_write import write_ct_series
 from planner.io.loader import load_volume
-
-
-def median_ms(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
 
 
 def drag_checks(model, traj: Trajectory, s: CheckSettings) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.core.anatomy.frame import Frame
-from planner.core.anatomy.profiles import (StarOutline, circular_median_fill, sample_rays,
-                                           smooth, wall_from_inside)
+from planner.core.anatomy.profiles import (StarOutline, circular_median_fill,
+                                           outer_crossing, sample_rays, smooth,
+                                           wall_from_inside)
 from planner.core.volume import Volume
 
 RAY_STEP_MM = 0.25
@@ -163,20 +164,8 @@ def _half_crossing_near(p: np.ndarray, radii: np.ndarray, k_expect: int, search_
     if np.all(np.isnan(window)):
         return None
     k = lo + int(np.nanargmax(window))
-    seg = p[k + 1:min(m, k + int(beyond_mm / step) + 1)]
-    if len(seg) == 0 or np.all(np.isnan(seg)):
-        return None
-    low = np.nanmin(seg)
-    if p[k] - low < min_fall:
-        return None
-    half = (p[k] + low) / 2.0
-    j = k
-    while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
-        j += 1
-    if j + 1 >= m or np.isnan(p[j + 1]):
-        return None
-    a, b = p[j], p[j + 1]
-    return float(radii[j] + step * (a - half) / (a - b)) if a != b else float(radii[j])
+    hit = outer_crossing(p, k, int(beyond_mm / step), min_fall)
+    return None if hit is None else float(radii[hit[0]] + step * hit[1])
 
 
 def fit_plane(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -82,6 +82,28 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     return Edge(pos, peak, peak_pos, found)
 
 
+def outer_crossing(p: np.ndarray, k: int, win: int, min_fall: float = 0.0
+                   ) -> tuple[int, float] | None:
+    """Half-maximum crossing beyond the peak at sample k, between the peak and the lowest
+    value within ``win`` samples after it: (sample j, fraction toward j+1); None if the
+    profile does not fall by ``min_fall`` or runs out."""
+    m = len(p)
+    seg = p[k + 1:min(m, k + win + 1)]
+    if len(seg) == 0 or np.all(np.isnan(seg)):
+        return None
+    low = np.nanmin(seg)
+    if p[k] - low < min_fall:
+        return None
+    half = (p[k] + low) / 2.0
+    j = k
+    while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
+        j += 1
+    if j + 1 >= m or np.isnan(p[j + 1]):
+        return None
+    a, b = p[j], p[j + 1]
+    return j, (a - half) / (a - b) if a != b else 0.0
+
+
 def _first_wall(p: np.ndarray, k0: int, thresh: float, win: int, outer: bool
                 ) -> tuple[int, float, int] | None:
     """(sample j, fraction toward j+1 of the half-maximum crossing, peak sample) of the
@@ -94,17 +116,8 @@ def _first_wall(p: np.ndarray, k0: int, thresh: float, win: int, outer: bool
     while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
         k += 1                                   # climb to the wall's local maximum
     if outer:
-        seg = p[k + 1:min(m, k + win + 1)]
-        if len(seg) == 0 or np.all(np.isnan(seg)):
-            return None
-        half = (p[k] + np.nanmin(seg)) / 2.0
-        j = k
-        while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
-            j += 1
-        if j + 1 >= m or np.isnan(p[j + 1]):
-            return None
-        a, b = p[j], p[j + 1]
-        return j, (a - half) / (a - b) if a != b else 0.0, k
+        hit = outer_crossing(p, k, win)
+        return None if hit is None else (hit[0], hit[1], k)
     half = (p[k] + np.nanmin(p[max(k0, k - win):k + 1])) / 2.0
     j = k
     while j - 1 >= k0 and p[j - 1] > half:
