@@ -169,8 +169,9 @@ def cmd_drr(args: argparse.Namespace) -> int:
     if args.view is None and (args.primary is None or args.secondary is None):
         return _fail("give --primary and --secondary, or --view with --level-point")
     vol = load_volume(args.path, series_uid=args.series, allow_non_ct=args.allow_non_ct)
+    plan = _read_plan(args.plan, vol) if args.plan else None
     iso = np.array(args.level_point) if args.level_point else vol.center()
-    primary, secondary, described = args.primary, args.secondary, None
+    primary, secondary, described, model = args.primary, args.secondary, None, None
     if args.view is not None:
         if not args.level_point:
             return _fail("--view needs --level-point inside the level's vertebral body")
@@ -179,7 +180,7 @@ def cmd_drr(args: argparse.Namespace) -> int:
 
         model = build_model(vol, iso)
         f = model.frame
-        axes = _en_face_axes(model, args.plan)
+        axes = _en_face_axes(model, plan)
         views = {v.name.replace(" ", "-").replace("true-", ""): v for v in
                  standard_views(f.left, f.anterior, f.cranial, en_face=axes,
                                 patient_position=args.patient_position)}
@@ -196,8 +197,15 @@ def cmd_drr(args: argparse.Namespace) -> int:
     integrals = render(attenuation(vol), carm)
     ms = 1000 * (time.perf_counter() - t0)
     image = to_display(integrals, invert=args.invert)
-    if args.plan:
-        image = _plan_overlay(args.plan, vol, carm, image)
+    if plan is not None:
+        from planner.core.anatomy.model import build_model
+        from planner.core.overlays import level_overlay
+        from planner.io.overlay_png import draw
+
+        level_point = plan["level"]["level_point"]
+        if model is None or not np.allclose(level_point, args.level_point):
+            model = build_model(vol, level_point)      # the plan's own level
+        image = draw(image, level_overlay(carm, model, plan["trajectories"]))
     write_png(args.output, image)
     print(json.dumps({"output": args.output, "primary_deg": primary,
                       "secondary_deg": secondary, "from_true_ap": described,
@@ -219,43 +227,36 @@ def _views_json(vol: Any, model: Any, needles: dict[str, Any]) -> dict[str, Any]
             "views": [v.to_json() for v in views]}
 
 
-def _en_face_axes(model: Any, plan_path: str | None) -> dict[str, Any]:
+def _en_face_axes(model: Any, plan: dict[str, Any] | None) -> dict[str, Any]:
     """Bull's-eye directions: along each planned needle when a plan is given; otherwise
     the owl's-eye obliquity, the pedicle's axis turned about the level's cranial axis
     only (the endplates stay parallel to the beam, as on the true AP)."""
     import numpy as np
 
-    if plan_path:
-        with open(plan_path, encoding="utf-8") as fh:
-            plan = json.load(fh)
+    if plan is not None:
         return {t["side"]: np.subtract(t["target"], t["entry"])
-                for t in plan.get("trajectories", [])}
+                for t in plan["trajectories"]}
     f = model.frame
     return {side: p.axis - (p.axis @ f.cranial) * f.cranial
             for side, p in model.pedicles.items()}
 
 
-def _plan_overlay(plan_path: str, vol: Any, carm: Any, image: Any) -> Any:
-    """Draw the plan's needles with the level's pedicles and walls on the image. The plan
-    is the JSON that `plan` (or `check`) prints; the level's model is rebuilt from its
-    level point, on this CT only."""
-    from planner.core.anatomy.model import build_model
-    from planner.core.overlays import level_overlay
+def _read_plan(plan_path: str, vol: Any) -> dict[str, Any]:
+    """The JSON that `plan` (or `check`) prints, checked to belong to this series."""
     from planner.io.errors import LoadError
-    from planner.io.overlay_png import draw
 
     try:
         with open(plan_path, encoding="utf-8") as fh:
             plan = json.load(fh)
-        level_point = plan["level"]["level_point"]
-        trajectories = plan["trajectories"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _ = plan["level"]["level_point"][2]
+        for t in plan["trajectories"]:
+            _ = (t["side"], t["entry"][2], t["target"][2], float(t["diameter_mm"]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise LoadError(f"cannot read the plan {plan_path}: {exc}") from exc
     uid = plan.get("series_uid", "")
     if uid and vol.meta.get("series_uid") and uid != vol.meta["series_uid"]:
         raise LoadError(f"the plan {plan_path} was made on another series ({uid})")
-    model = build_model(vol, level_point)
-    return draw(image, level_overlay(carm, model, trajectories))
+    return plan
 
 
 def _json_default(obj: Any) -> Any:
@@ -292,22 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_info)
     from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
 
+    def add_level_and_needle(p: argparse.ArgumentParser) -> None:
+        _add_ct_args(p)
+        p.add_argument("--level-point", type=_point, required=True,
+                       help="X,Y,Z (LPS mm) inside the vertebral body of the level")
+        p.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
+        p.add_argument("--approach", choices=APPROACHES, default="bipedicular")
+
     pl = sub.add_parser("plan", help="suggest trajectories for the level around a point")
-    _add_ct_args(pl)
-    pl.add_argument("--level-point", type=_point, required=True,
-                    help="X,Y,Z (LPS mm) inside the vertebral body of the level")
-    pl.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
-    pl.add_argument("--approach", choices=APPROACHES, default="bipedicular")
+    add_level_and_needle(pl)
     pl.set_defaults(func=cmd_plan)
     ch = sub.add_parser("check", help="judge one trajectory")
-    _add_ct_args(ch)
-    ch.add_argument("--level-point", type=_point, required=True)
+    add_level_and_needle(ch)
     ch.add_argument("--entry", type=_point, required=True)
     ch.add_argument("--target", type=_point, required=True)
     ch.add_argument("--side", choices=("left", "right"),
                     help="pedicle side (default: the side of the entry)")
-    ch.add_argument("--gauge", choices=list(GAUGE_DIAMETER_MM), default="11G")
-    ch.add_argument("--approach", choices=APPROACHES, default="bipedicular")
     ch.set_defaults(func=cmd_check)
     dr = sub.add_parser("drr", help="simulated fluoroscopy image (PNG) at C-arm angles")
     _add_ct_args(dr)

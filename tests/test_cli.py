@@ -181,3 +181,8 @@ def test_drr_draws_the_plan_and_refuses_another_series(sample_case, sample_truth
                 "--size", "32", "--plan", str(tmp_path / "plan.json"),
                 "-o", str(tmp_path / "x.png"))
     assert other.returncode == 2 and "another series" in other.stderr
+    (tmp_path / "bad.json").write_text('{"level": {}, "trajectories": []}')
+    bad = run("drr", str(sample_case / "dicom"), "--view", "AP", "--level-point", point,
+              "--size", "32", "--plan", str(tmp_path / "bad.json"), "-o", str(tmp_path / "y.png"))
+    assert bad.returncode == 2 and "cannot read the plan" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -84,7 +84,7 @@ def render(att: AttenuationVolume, carm: CArm, size: int | None = None,
     if kernel is not None:
         out = np.empty(len(targets), np.float32)
         kernel(att.mu, inv[:3, :].astype(np.float64), carm.source.astype(np.float64),
-               targets.astype(np.float64), float(att.step_mm), out)
+               targets.astype(np.float64), out)
     else:
         out = _render_scipy(att, inv, carm.source, targets)
     return out.reshape(size, size)
@@ -147,7 +147,7 @@ def _numba_kernel():
         return None
 
     @numba.njit(parallel=True, fastmath=True, cache=True)
-    def march(mu, inv, src, targets, step, out):   # pragma: no cover - compiled
+    def march(mu, inv, src, targets, out):   # pragma: no cover - compiled
         # Joseph's method: step one slice at a time along the index axis the ray runs
         # most along (stored contiguous by the caller), interpolate bilinearly within
         # the slice, weight by the path length per slice.

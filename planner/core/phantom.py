@@ -77,7 +77,7 @@ def _frames(spec: PhantomSpec) -> list[Vertebra]:
 
     steps = -tangent(grid)       # caudal direction
     pos = np.cumsum(steps * ds, axis=0)
-    pos -= np.interp(0.0, grid, np.arange(len(grid))) * 0 + pos[np.argmin(np.abs(grid))]
+    pos -= pos[np.argmin(np.abs(grid))]          # the middle level's centre at the origin
     out = []
     for label, d, s in zip(spec.levels, dims, s_c):
         c = np.array([np.interp(s, grid, pos[:, i]) for i in range(3)])

@@ -125,9 +125,3 @@ class SliceView(VtkWidget):
             self.scroll(-1 if key == Qt.Key.Key_Down else -10)
         else:
             super().keyPressEvent(event)
-
-    def enterEvent(self, event) -> None:  # noqa: N802
-        pass
-
-    def leaveEvent(self, event) -> None:  # noqa: N802
-        pass

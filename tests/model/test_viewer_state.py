@@ -33,7 +33,7 @@ def test_cursor_is_clamped_to_the_volume_and_notifies_once():
 def test_window_presets_and_minimum_width():
     state = ViewerState()
     seen = []
-    state.window_changed.connect(lambda w, l: seen.append((w, l)))
+    state.window_changed.connect(lambda width, level: seen.append((width, level)))
     state.apply_preset("Soft tissue")
     assert seen[-1] == WINDOW_PRESETS["Soft tissue"]
     state.set_window(-50.0, 10.0)
