@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from planner.core.anatomy.model import ModelError, build_model
+from planner.core.checks.judge import judge
+from planner.core.plan import suggest_plan
 from planner.io.label_mask import LabelMask
 from planner.io.loader import load_volume
 
@@ -47,12 +49,12 @@ def main(prefixes: list[str]) -> None:
         if not ct.exists():
             print(f"{name:12s} skipped: {ct} not found")
             continue
-        vol = volumes.setdefault(ct, load_volume(ct))
+        volume = volumes.setdefault(ct, load_volume(ct))
         mask = LabelMask(mask_path, labels)
         seed = (LabelMask(*seed_mask).points.mean(axis=0) if seed_mask
                 else mask.body_seed())
         try:
-            model = build_model(vol, seed)
+            model = build_model(volume, seed)
         except ModelError as exc:
             print(f"{name:12s} no model: {exc}")
             continue
@@ -61,8 +63,30 @@ def main(prefixes: list[str]) -> None:
                  if model.canal else np.array([np.nan]))
         print(f"{name:12s} height {model.height_mm:5.1f} mm | body outline to mask surface "
               f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | canal "
-              f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm | "
-              f"pedicles {sorted(model.pedicles) or 'none'}")
+              f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")
+        for side, ped in sorted(model.pedicles.items()):
+            d = mask.surface_distance(ped.outline)
+            print(f"{'':12s} {side:5s} pedicle {ped.width_mm:4.1f} x {ped.height_mm:4.1f} mm, "
+                  f"outline to mask surface median {np.median(d):4.1f} p90 "
+                  f"{np.percentile(d, 90):4.1f} mm, isthmus in mask "
+                  f"{bool(mask.contains(ped.isthmus[None])[0])}")
+        for side, why in sorted(model.missing.items()):
+            print(f"{'':12s} missing {side}: {why}")
+        plan = suggest_plan(volume, model)
+        for traj in plan.trajectories:
+            pts, s = traj.points()
+            inside = mask.contains(pts[s >= 2.0])
+            rel = mask.points - traj.target
+            slab = np.abs(rel @ model.frame.cranial) < 1.5
+            front = np.max(rel[slab] @ model.frame.anterior) if slab.any() else np.nan
+            verdicts = judge(volume, model, traj)
+            print(f"{'':12s} {traj.side:5s} needle in mask {inside.mean():4.0%} | tip to mask "
+                  f"front {front:4.1f} mm | medial clearance "
+                  f"{verdicts['medial_clearance_mm']:.1f} mm | verdict {verdicts['verdict']}"
+                  + "".join(f" | {c['id']} {c['verdict']}" for c in verdicts["checks"]
+                            if c["verdict"] != "pass"))
+        for w in plan.warnings:
+            print(f"{'':12s} plan: {w}")
 
 
 if __name__ == "__main__":

@@ -225,6 +225,20 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
     return out
 
 
+POSTERIOR_CONE_DEG = 20.0
+
+
+def posterior_wall_depth(f: Frame, outlines: list[Outline]) -> float:
+    """Distance from the frame origin back to the posterior wall: the median over the
+    outlines of the wall points within a narrow cone around the posterior direction.
+    A ray that leaked into the canal or a pedicle moves a maximum, never this median."""
+    back = -f.anterior
+    cone = np.cos(np.radians(POSTERIOR_CONE_DEG))
+    d = [float((p - f.origin) @ back) for o in outlines
+         for p, u in zip(o.points, o.directions) if u @ back >= cone]
+    return float(np.median(d))
+
+
 def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     """Vertebra model from one point inside the vertebral body (LPS mm)."""
     seed = np.asarray(seed, float)
@@ -251,8 +265,7 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         canal = _canal_stack(volume, f, sec, height)
     pedicles: dict[str, Pedicle] = {}
     if canal:
-        mid = outlines[len(outlines) // 2]
-        wall = float(np.max((mid.points - f.origin) @ -f.anterior))
+        wall = posterior_wall_depth(f, outlines)
         level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
         loc = f.to_local(level.points)
         half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
