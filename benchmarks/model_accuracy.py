@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.core.anatomy.model import ModelError, build_model
+from planner.core.anatomy.model import ModelError, build_model, posterior_wall_depth
 from planner.core.checks.judge import judge
 from planner.core.plan import suggest_plan
 from planner.io.label_mask import LabelMask
@@ -59,10 +59,25 @@ def main(prefixes: list[str]) -> None:
             print(f"{name:12s} no model: {exc}")
             continue
         body = mask.surface_distance(np.vstack([o.points for o in model.outlines]))
-        canal = (mask.surface_distance(np.vstack([c.points for c in model.canal]))
-                 if model.canal else np.array([np.nan]))
-        print(f"{name:12s} height {model.height_mm:5.1f} mm | body outline to mask surface "
-              f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | canal "
+        closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
+        canal = (mask.surface_distance(np.vstack(closed)) if closed else np.array([np.nan]))
+        # the mask's own height along the model's axis, in a 3 mm column at the centre
+        rel = mask.points - model.centre
+        along = rel @ model.frame.cranial
+        column = np.linalg.norm(rel - along[:, None] * model.frame.cranial, axis=1) < 3.0
+        truth_h = float(np.ptp(along[column])) if column.any() else np.nan
+        # the body's axis in the mask: the flattest principal direction of its voxels in
+        # front of the posterior wall (a body is wider and deeper than tall)
+        local = model.frame.to_local(mask.points)
+        near = mask.points[(local[:, 1] > -posterior_wall_depth(model.frame, model.outlines))
+                           & (np.abs(local[:, 2]) < 20.0)]
+        tilt = np.nan
+        if len(near) > 50:
+            _, _, vt = np.linalg.svd(near - near.mean(axis=0), full_matrices=False)
+            tilt = float(np.degrees(np.arccos(min(1.0, abs(vt[2] @ model.frame.cranial)))))
+        print(f"{name:12s} axis off the mask's by {tilt:4.1f} deg")
+        print(f"{name:12s} height {model.height_mm:5.1f} mm (mask {truth_h:4.1f}) | body outline to mask surface "
+              f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | closed canal "
               f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")
         for side, ped in sorted(model.pedicles.items()):
             d = mask.surface_distance(ped.outline)

@@ -41,6 +41,7 @@ class Outline(StarOutline):
         return float(np.mean(self.trusted))
 
 
+ENDPLATE_CORTEX_MM = 1.8     # from the half-rise on the inner side to the outer surface
 POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
 
 
@@ -120,8 +121,7 @@ def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float
         k_peak = hump
         found = []
         for n_ray, p in enumerate(prof):
-            t = _half_crossing_near(p, radii, k_peak, search_mm=3.0, beyond_mm=8.0,
-                                    min_fall=20.0)
+            t = _inner_rise_near(p, radii, k_peak, outline.inside_hu, search_mm=3.0)
             if t is not None:
                 found.append(starts[n_ray] + d[n_ray] * t)
         out.append(np.array(found).reshape(-1, 3))
@@ -166,6 +166,32 @@ def _half_crossing_near(p: np.ndarray, radii: np.ndarray, k_expect: int, search_
     k = lo + int(np.nanargmax(window))
     hit = outer_crossing(p, k, int(beyond_mm / step), min_fall)
     return None if hit is None else float(radii[hit[0]] + step * hit[1])
+
+
+def _inner_rise_near(p: np.ndarray, radii: np.ndarray, k_expect: int, inside: float,
+                     search_mm: float) -> float | None:
+    """The endplate's outer surface from its inner side: where the profile rises half-way
+    from the cancellous core to the endplate's peak, plus the cortex's thickness.
+
+    The far side is no guide: a thin disc between two blurred endplates leaves no dip,
+    and the crossing beyond the peak lands on the next vertebra's endplate."""
+    step = float(radii[1] - radii[0])
+    lo = max(0, k_expect - int(search_mm / step))
+    hi = min(len(p), k_expect + int(search_mm / step) + 1)
+    window = p[lo:hi]
+    if np.all(np.isnan(window)):
+        return None
+    k = lo + int(np.nanargmax(window))
+    level = 0.5 * (inside + p[k])
+    if not p[k] - inside >= 20.0:
+        return None
+    below = np.nonzero(~(p[:k] >= level))[0]
+    if len(below) == 0:
+        return None
+    j = below[-1]                       # last sample below the level before the peak
+    v0, v1 = p[j], p[j + 1]
+    frac = (level - v0) / (v1 - v0) if np.isfinite(v0) and v1 != v0 else 0.0
+    return float(radii[j] + step * np.clip(frac, 0.0, 1.0)) + ENDPLATE_CORTEX_MM
 
 
 def fit_plane(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

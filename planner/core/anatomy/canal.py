@@ -15,7 +15,8 @@ STEP = 0.25
 N_RAYS = 72
 MAX_RADIUS_MM = 22.0
 CANAL_MIN_RISE_HU = 80.0
-WALL_MIN_PEAK_HU = 150.0     # the canal's contents (fat, CSF, cord, vessels) stay below
+WALL_MIN_PEAK_HU = 150.0
+ENCLOSURE_TIE = 0.08         # enclosure fractions this close count as equally enclosed     # the canal's contents (fat, CSF, cord, vessels) stay below
 
 
 @dataclass
@@ -34,7 +35,7 @@ def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
     back = -frame.anterior
     dirs, _ = frame.plane_directions(36)
     radii = np.arange(1.0, MAX_RADIUS_MM, 0.5)
-    best, best_score = None, -1.0
+    found = []
     for depth in np.arange(3.0, 20.01, 1.0):
         for lat in (-3.0, 0.0, 3.0):
             c = posterior_wall + back * depth + frame.left * lat
@@ -43,10 +44,14 @@ def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
             if not np.isfinite(centre_hu) or centre_hu > 100.0:
                 continue                     # bone or contrast: not the canal's contents
             hit = np.nanmax(np.nan_to_num(prof, nan=-1e3), axis=1) > WALL_MIN_PEAK_HU + 50
-            score = hit.mean() - 1e-3 * centre_hu
-            if score > best_score:
-                best, best_score = c, score
-    return best
+            found.append((hit.mean() - 1e-3 * centre_hu, depth, abs(lat), c))
+    if not found:
+        return None
+    # the fat behind the laminae can be as enclosed (by the laminae, the spinous and
+    # transverse processes, the ribs) and is darker than CSF: of the nearly best enclosed
+    # places, the canal is the one right behind the body
+    top = max(f[0] for f in found)
+    return min((f for f in found if f[0] >= top - ENCLOSURE_TIE), key=lambda f: f[1:3])[3]
 
 
 def canal_section(volume: Volume, frame: Frame, seed: np.ndarray, iterations: int = 3

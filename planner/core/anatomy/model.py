@@ -136,8 +136,10 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
         else:   # a wedge: trust the endplate closer to the previous axis
             cranial = ns if ns @ f.cranial >= ni @ f.cranial else ni
         endplates = Endplates(ps, ns, pi, ni)
-        t_s = ((ps - centre) @ ns) / (cranial @ ns)
-        t_i = ((pi - centre) @ ni) / (cranial @ ni)
+        # heights of the endplates above the centre: medians of their points along the
+        # axis, steadier than crossing a plane whose tilt rests on a dozen points
+        t_s = float(np.median((sup - centre) @ cranial))
+        t_i = float(np.median((inf - centre) @ cranial))
         height = float(t_s - t_i)
         centre = centre + cranial * (t_s + t_i) / 2.0
         f = Frame.from_axes(centre, f.anterior, cranial)
@@ -147,14 +149,32 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
     return f, endplates, height, outline
 
 
+POSTERIOR_CONE_DEG = 20.0
+WALL_HEIGHTS = (-0.3, -0.15, 0.15, 0.3)   # fractions of the body height
+
+
+def posterior_wall_depth(f: Frame, outlines: list[Outline]) -> float:
+    """Distance from the frame origin back to the posterior wall: the median over the
+    outlines of the wall points within a narrow cone around the posterior direction.
+    A ray that leaked into the canal or a pedicle moves a maximum, never this median."""
+    back = -f.anterior
+    cone = np.cos(np.radians(POSTERIOR_CONE_DEG))
+    d = [float((p - f.origin) @ back) for o in outlines
+         for p, u in zip(o.points, o.directions) if u @ back >= cone]
+    return float(np.median(d))
+
+
 def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
                      ) -> tuple[Frame, CanalSection | None]:
     """Anterior axis = from the canal centre to the body centre, at pedicle height."""
     for _ in range(2):
         back = -f.anterior
-        k = int(np.argmax(outline.directions @ back))
         level = f.origin + f.cranial * 0.2 * height
-        wall = level + back * outline.radii[k]
+        # not the rays at mid-height alone: there they may leave through the basivertebral
+        # foramen; the wall above and below it is whole
+        walls = [outline] + [body_outline(volume, f, f.origin + f.cranial * h * height,
+                                          slab_mm=3.0) for h in WALL_HEIGHTS]
+        wall = level + back * posterior_wall_depth(f, walls)
         seed = find_canal_seed(volume, f, wall)
         if seed is None:
             return f, None
@@ -176,6 +196,7 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
 
 
 CANAL_MAX_SHIFT_MM = 3.0
+CANAL_BEYOND_MM = 6.0
 CLOSED_RING_FRACTION = 0.85
 OPEN_RING_TOLERANCE_MM = 1.0
 
@@ -189,7 +210,11 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
     or jumped away keeps its neighbour's outline moved to its height: the canal does not
     vanish there, the nerves still run through it."""
     ref_h = float((first.centroid - f.origin) @ f.cranial)
-    heights = np.arange(-0.5 * height - 2.0, 0.5 * height + 2.01, 1.0)
+    if not np.all(np.isfinite(first.radii)):
+        return []
+    # beyond the endplates too: a wedge body is taller at the back than at its centre
+    heights = np.arange(-0.5 * height - CANAL_BEYOND_MM, 0.5 * height + CANAL_BEYOND_MM + 0.01,
+                        1.0)
     by_h: dict[float, CanalSection] = {}
     for direction in (1.0, -1.0):
         prev = first
@@ -198,7 +223,7 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
             shift = f.cranial * (h - float((prev.centroid - f.origin) @ f.cranial))
             s = canal_section(volume, f, prev.centroid + shift, iterations=1)
             moved = np.linalg.norm(s.centroid - (prev.centroid + shift))
-            if s.walled.mean() < 0.5 or moved > CANAL_MAX_SHIFT_MM:
+            if s.walled.mean() < 0.5 or not moved <= CANAL_MAX_SHIFT_MM:   # NaN: lost
                 s = CanalSection(prev.centre + shift, prev.directions, prev.radii,
                                  np.zeros_like(prev.walled), prev.value_hu)
             by_h[float(h)] = s
@@ -223,20 +248,6 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
                                 np.clip(near.radii, ref, ref + OPEN_RING_TOLERANCE_MM),
                                 s.walled, s.value_hu))
     return out
-
-
-POSTERIOR_CONE_DEG = 20.0
-
-
-def posterior_wall_depth(f: Frame, outlines: list[Outline]) -> float:
-    """Distance from the frame origin back to the posterior wall: the median over the
-    outlines of the wall points within a narrow cone around the posterior direction.
-    A ray that leaked into the canal or a pedicle moves a maximum, never this median."""
-    back = -f.anterior
-    cone = np.cos(np.radians(POSTERIOR_CONE_DEG))
-    d = [float((p - f.origin) @ back) for o in outlines
-         for p, u in zip(o.points, o.directions) if u @ back >= cone]
-    return float(np.median(d))
 
 
 def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
