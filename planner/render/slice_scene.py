@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import vtk
 
+from planner.render.plan_overlay import Needle, Polyline, SliceOverlay
 from planner.render.vtk_util import array_to_image, matrix_to_vtk, world_to_display
 
 
@@ -118,6 +119,9 @@ class SliceScene:
         self.renderer.AddViewProp(self.scale_bar)
         self.renderer.AddViewProp(self.scale_label)
         self.title = o.name.capitalize()
+        self.overlay = SliceOverlay(self.renderer)
+        self._banner_lines: list[str] = []
+        self._level_text = ""
 
     # --- data ---------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
@@ -128,11 +132,26 @@ class SliceScene:
             self.renderer.AddViewProp(self.image_slice)
             self.renderer.AddActor(self.crosshair)
         m = volume.meta
-        self.banner.SetInput("\n".join(x for x in (
+        self._banner_lines = [x for x in (
             str(m.get("patient_name", "")).replace("^", " "), m.get("study_description", ""),
-            m.get("series_description", "")) if x))
+            m.get("series_description", "")) if x]
+        self._update_banner()
         self.cursor = volume.center()
         self.reset_camera()
+
+    def set_level_text(self, text: str) -> None:
+        """The planned level shown under the patient banner ("" for none)."""
+        self._level_text = text
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        self.banner.SetInput("\n".join(self._banner_lines + ([self._level_text]
+                                                              if self._level_text else [])))
+
+    def set_plan(self, needles: list[Needle], outlines: list[Polyline]) -> None:
+        """Needles and model outlines to draw; redrawn on the current slice."""
+        self.overlay.set_content(needles, outlines)
+        self.overlay.update(self.cursor, self.normal)
 
     def set_window(self, window: float, level: float) -> None:
         self.image_slice.GetProperty().SetColorWindow(window)
@@ -180,6 +199,7 @@ class SliceScene:
         focal += ((self.cursor - focal) @ self.normal) * self.normal
         self._place_camera(focal)
         self._update_crosshair()
+        self.overlay.update(self.cursor, self.normal)
         self._update_info()
         self.update_scale_bar()
 

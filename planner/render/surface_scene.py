@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import vtk
 
+from planner.render.plan_overlay import NeedleTubes
 from planner.render.vtk_util import array_to_image, matrix_to_vtk
 
 BONE_THRESHOLD_HU = 160.0
@@ -68,6 +69,7 @@ class SurfaceScene:
         self.label.GetPositionCoordinate().SetValue(0.01, 0.99)
         self.renderer.AddViewProp(self.label)
         self.orientation_axes: vtk.vtkOrientationMarkerWidget | None = None
+        self.needles = NeedleTubes(self.renderer)
 
     def set_banner(self, text: str) -> None:
         self.label.SetInput(f"{text}\n3D  (bone surface, posterior view)" if text else

@@ -7,12 +7,15 @@ from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressDialog, QWidget)
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
+                               QMessageBox, QProgressDialog, QWidget)
 
+from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
 from planner.ui.dialogs import SeriesDialog, show_about
+from planner.ui.plan_panel import PlanPanel
+from planner.ui.planning import PlanController
 from planner.ui.slice_view import SliceView
 from planner.ui.view_3d import View3D
 from planner.ui.worker import Job
@@ -57,6 +60,17 @@ class MainWindow(QMainWindow):
             self.grid.addWidget(w, n // 2, n % 2)
             w.maximize_requested.connect(lambda w=w: self.toggle_maximized(w))
         self.setCentralWidget(central)
+        self.session = PlanSession()
+        self.undo_stack = QUndoStack(self)
+        self.panel = PlanPanel(self.session)
+        dock = QDockWidget("Plan", self)
+        dock.setObjectName("plan_dock")
+        dock.setWidget(self.panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setMinimumWidth(330)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.planning = PlanController(self, self.session, self.views, self.view3d,
+                                       self.panel, self.undo_stack)
         self._maximized: QWidget | None = None
         self.status_pos = QLabel("Open a CT: File > Open")
         self.statusBar().addWidget(self.status_pos, 1)
@@ -85,6 +99,17 @@ class MainWindow(QMainWindow):
         self._add(m, "Open the &sample case", lambda: self.open_path(None))
         m.addSeparator()
         self._add(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        e = self.menuBar().addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        e.addAction(undo)
+        e.addAction(redo)
+        p = self.menuBar().addMenu("&Plan")
+        self.add_level_action = self._add(
+            p, "&Add level (click inside a vertebral body)",
+            lambda: self.planning.set_add_mode(True), "A")
         v = self.menuBar().addMenu("&View")
         group = QActionGroup(self)
         self.preset_actions: dict[str, QAction] = {}
@@ -186,6 +211,8 @@ class MainWindow(QMainWindow):
 
     def set_volume(self, volume: Any, surface: Any = None) -> None:
         """Show a loaded volume in every view (GUI thread only)."""
+        self.undo_stack.clear()
+        self.session.reset(volume)
         self.state.set_volume(volume)
         if surface is None:
             from planner.render.surface_scene import bone_surface

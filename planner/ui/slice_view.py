@@ -11,14 +11,22 @@ from planner.ui.qt_vtk import VtkWidget
 
 WL_SENSITIVITY = 4.0     # HU per pixel of right-drag
 ZOOM_STEP = 1.15
+HANDLE_PICK_PX = 10.0    # a press this close to a needle end grabs it
 
 
 class SliceView(VtkWidget):
     """Wheel scrolls slices, left-drag moves the crosshair, right-drag sets window/level,
-    middle-drag pans, ctrl+wheel zooms, double-click asks to be maximised."""
+    middle-drag pans, ctrl+wheel zooms, double-click asks to be maximised.
+
+    Left-drag on a needle end (entry or tip) moves that end in the slice plane, keeping
+    its depth; in "add level" mode a left click asks for a level at that point."""
 
     hovered = Signal(object, object)          # LPS point, HU or None
     maximize_requested = Signal()
+    handle_grabbed = Signal(object, str)      # needle key, "entry" or "target"
+    handle_moved = Signal(object, str, object)    # ..., new LPS point
+    handle_released = Signal(object, str)
+    level_clicked = Signal(object)            # LPS point
 
     def __init__(self, state: ViewerState, orientation: str, parent=None):
         super().__init__(parent)
@@ -29,6 +37,8 @@ class SliceView(VtkWidget):
         interactor.SetInteractorStyle(None)    # all interaction is handled here in Qt
         self._drag: Qt.MouseButton | None = None
         self._last = QPointF()
+        self._handle: tuple | None = None     # (key, which, point at grab)
+        self.add_level_mode = False
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         state.volume_changed.connect(self._on_volume)
@@ -76,12 +86,36 @@ class SliceView(VtkWidget):
             self.state.set_cursor(self.state.cursor + self.scene.normal * slices *
                                   self.slice_step())
 
+    def handle_at(self, pos: QPointF) -> tuple | None:
+        """The needle end drawn nearest ``pos`` within the pick distance."""
+        x, y = self._display(pos)
+        best, best_d = None, HANDLE_PICK_PX * self.devicePixelRatioF()
+        for key, which, point in self.scene.overlay.handle_points():
+            # the drawn handle is the end projected onto this slice
+            on_plane = point - ((point - self.scene.cursor) @ self.scene.normal) * \
+                self.scene.normal
+            dx, dy = self.scene.world_to_display(on_plane)
+            d = float(np.hypot(dx - x, dy - y))
+            if d <= best_d:
+                best, best_d = (key, which, np.asarray(point, float)), d
+        return best
+
     # --- Qt events ----------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
         self._drag = event.button()
         self._last = event.position()
-        if self._drag == Qt.MouseButton.LeftButton and self.state.volume is not None:
-            self.state.set_cursor(self.world_at(event.position()))
+        if self._drag != Qt.MouseButton.LeftButton or self.state.volume is None:
+            return
+        world = self.world_at(event.position())
+        if self.add_level_mode:
+            self._drag = None
+            self.level_clicked.emit(world)
+            return
+        self._handle = self.handle_at(event.position())
+        if self._handle is not None:
+            self.handle_grabbed.emit(self._handle[0], self._handle[1])
+        else:
+            self.state.set_cursor(world)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         pos = event.position()
@@ -90,7 +124,12 @@ class SliceView(VtkWidget):
         world = self.world_at(pos)
         self.hovered.emit(world, self.state.volume.value_at(world))
         dx, dy = pos.x() - self._last.x(), pos.y() - self._last.y()
-        if self._drag == Qt.MouseButton.LeftButton:
+        if self._drag == Qt.MouseButton.LeftButton and self._handle is not None:
+            key, which, grabbed = self._handle
+            n = self.scene.normal
+            # move in the slice plane; the end keeps its depth across the slice
+            self.handle_moved.emit(key, which, world + ((grabbed - world) @ n) * n)
+        elif self._drag == Qt.MouseButton.LeftButton:
             self.state.set_cursor(world)
         elif self._drag == Qt.MouseButton.RightButton:
             self.state.set_window(self.state.window + dx * WL_SENSITIVITY,
@@ -103,6 +142,10 @@ class SliceView(VtkWidget):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         self._drag = None
+        if self._handle is not None:
+            key, which, _ = self._handle
+            self._handle = None
+            self.handle_released.emit(key, which)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
         self.maximize_requested.emit()

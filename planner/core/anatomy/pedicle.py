@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.stats import theilslopes
 
 from planner.core.anatomy.frame import Frame, unit
 from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
@@ -129,8 +130,6 @@ def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     """Line through the section centres, robust to sections that caught other bone (the
     articular processes): Theil-Sen slopes of the lateral and cranial offsets against
     depth, the cranial slope bounded (pedicles run close to the transverse plane)."""
-    from scipy.stats import theilslopes
-
     rel = c - frame.origin
     depth = rel @ frame.anterior
     lat = theilslopes(rel @ frame.left, depth)[0]

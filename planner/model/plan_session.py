@@ -1,0 +1,137 @@
+"""The levels being planned in one sitting, their trajectories and live verdicts.
+
+No Qt here: views subscribe to the signals; the window's undo commands call the setters.
+A level's verdicts read "unverified" until the user has looked at its vertebra model and
+accepted it (the model may be wrong on a real CT; the checks are only as good as it is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from planner.core.checks.judge import judge
+from planner.core.checks.result import CheckSettings
+from planner.core.trajectory import Trajectory
+from planner.model.signal import Signal
+
+LEVEL_LABELS = ([f"C{n}" for n in range(1, 8)] + [f"T{n}" for n in range(1, 13)]
+                + [f"L{n}" for n in range(1, 6)] + ["S1"])
+DEFAULT_LABEL = "L1"
+MAX_LEVELS_PER_SITTING = 3    # CLINICAL.md: more than three levels in one sitting is advised against
+DISC_MM = 8.0                 # a typical disc, for counting levels from a labelled one
+UNVERIFIED = "unverified"
+
+
+@dataclass
+class Level:
+    label: str
+    click: np.ndarray                       # where the user clicked (LPS mm)
+    model: Any                              # core VertebraModel
+    trajectories: dict[str, Trajectory] = field(default_factory=dict)
+    accepted: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def suggest_label(levels: list[Level], click: np.ndarray, model: Any) -> str:
+    """Label for a new level: counted from the nearest level already labelled (one
+    vertebra per body height plus a disc along that level's cranial axis); the default
+    when there is none. The user always confirms it."""
+    if not levels:
+        return DEFAULT_LABEL
+    ref = min(levels, key=lambda lv: float(np.linalg.norm(lv.model.centre - model.centre)))
+    along = float((model.centre - ref.model.centre) @ ref.model.frame.cranial)
+    steps = int(round(along / (ref.model.height_mm + DISC_MM)))
+    k = LEVEL_LABELS.index(ref.label) - steps          # cranial is a smaller index
+    return LEVEL_LABELS[int(np.clip(k, 0, len(LEVEL_LABELS) - 1))]
+
+
+class PlanSession:
+    """Observable planning state for one CT."""
+
+    def __init__(self, settings: CheckSettings | None = None) -> None:
+        self.volume: Any = None
+        self.levels: list[Level] = []
+        self.current: int | None = None
+        self.settings = settings or CheckSettings()
+        self._results: dict[tuple[int, str], dict[str, Any]] = {}
+        self.levels_changed = Signal()          # ()
+        self.level_changed = Signal()           # (index)
+        self.trajectory_changed = Signal()      # (index, side)
+        self.current_changed = Signal()         # (index or None)
+
+    # --- structure ----------------------------------------------------------------------
+    def reset(self, volume: Any) -> None:
+        self.volume = volume
+        self.levels = []
+        self._results.clear()
+        self.current = None
+        self.levels_changed.emit()
+        self.current_changed.emit(None)
+
+    def insert_level(self, index: int, level: Level) -> None:
+        self.levels.insert(index, level)
+        self._results.clear()
+        self.levels_changed.emit()
+        self.set_current(index)
+
+    def remove_level(self, index: int) -> Level:
+        level = self.levels.pop(index)
+        self._results.clear()
+        self.levels_changed.emit()
+        self.set_current(min(index, len(self.levels) - 1) if self.levels else None)
+        return level
+
+    def set_current(self, index: int | None) -> None:
+        self.current = index
+        self.current_changed.emit(index)
+
+    @property
+    def too_many_levels(self) -> bool:
+        return len(self.levels) > MAX_LEVELS_PER_SITTING
+
+    # --- edits --------------------------------------------------------------------------
+    def set_trajectory(self, index: int, side: str, traj: Trajectory | None) -> None:
+        level = self.levels[index]
+        if traj is None:
+            level.trajectories.pop(side, None)
+        else:
+            level.trajectories[side] = traj
+        self._results.pop((index, side), None)
+        self.trajectory_changed.emit(index, side)
+
+    def set_gauge(self, index: int, side: str, gauge: str) -> Trajectory:
+        """The side's trajectory with another gauge (returned, not applied)."""
+        return replace(self.levels[index].trajectories[side], gauge=gauge)
+
+    def set_accepted(self, index: int, accepted: bool) -> None:
+        self.levels[index].accepted = accepted
+        self.level_changed.emit(index)
+
+    def set_label(self, index: int, label: str) -> None:
+        if label not in LEVEL_LABELS:
+            raise ValueError(f"unknown level {label}")
+        self.levels[index].label = label
+        self.level_changed.emit(index)
+
+    # --- verdicts -----------------------------------------------------------------------
+    def result(self, index: int, side: str) -> dict[str, Any] | None:
+        """Every check for the side's trajectory (cached until it changes)."""
+        level = self.levels[index]
+        traj = level.trajectories.get(side)
+        if traj is None:
+            return None
+        key = (index, side)
+        if key not in self._results:
+            self._results[key] = judge(self.volume, level.model, traj, self.settings)
+        return self._results[key]
+
+    def shown_verdict(self, index: int, side: str) -> str | None:
+        """What the views show: the verdict, or "unverified" before the model is
+        accepted."""
+        res = self.result(index, side)
+        if res is None:
+            return None
+        return res["verdict"] if self.levels[index].accepted else UNVERIFIED

@@ -1,0 +1,195 @@
+"""Needles and the vertebra model drawn over a slice or in the 3-D view.
+
+On a slice the needle is drawn as its projection onto the slice plane (as a navigation
+system shows it), lifted a little toward the camera so the image never hides it; the
+model's outlines are drawn where they lie in the slice and as dots where they cross it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import vtk
+
+VERDICT_RGB = {
+    "pass": (0.20, 0.85, 0.30),
+    "warn": (1.00, 0.70, 0.10),
+    "fail": (0.95, 0.15, 0.15),
+    "unknown": (0.65, 0.65, 0.75),
+    "unverified": (0.55, 0.75, 1.00),
+}
+OUTLINE_RGB = {"canal": (0.20, 0.85, 0.95), "pedicle": (0.85, 0.95, 0.30),
+               "body": (0.95, 0.80, 0.35)}
+LIFT_MM = 1.0          # toward the camera, above the slice
+SLAB_MM = 0.75         # outline segments this close to the plane count as in it
+
+
+@dataclass
+class Needle:
+    key: tuple            # (level index, side)
+    entry: np.ndarray
+    target: np.ndarray
+    verdict: str
+    diameter_mm: float
+    selected: bool = False
+
+
+@dataclass
+class Polyline:
+    kind: str             # canal, pedicle or body
+    points: np.ndarray    # (n, 3) LPS, closed
+
+
+def _polydata() -> tuple[vtk.vtkPolyData, vtk.vtkActor]:
+    pd = vtk.vtkPolyData()
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetInputData(pd)
+    mapper.SetColorModeToDirectScalars()
+    mapper.SetScalarModeToUseCellData()
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    actor.GetProperty().LightingOff()
+    actor.PickableOff()
+    return pd, actor
+
+
+def _colours(rgbs: list[tuple[float, float, float]]) -> vtk.vtkUnsignedCharArray:
+    arr = vtk.vtkUnsignedCharArray()
+    arr.SetNumberOfComponents(3)
+    for rgb in rgbs:
+        arr.InsertNextTuple3(*(int(round(255 * c)) for c in rgb))
+    return arr
+
+
+def _fill(pd: vtk.vtkPolyData, points: list[np.ndarray], lines: list[tuple[int, int]],
+          verts: list[int], rgbs: list[tuple[float, float, float]]) -> None:
+    pts = vtk.vtkPoints()
+    for p in points:
+        pts.InsertNextPoint(*p)
+    line_cells, vert_cells = vtk.vtkCellArray(), vtk.vtkCellArray()
+    for a, b in lines:
+        line_cells.InsertNextCell(2)
+        line_cells.InsertCellPoint(a)
+        line_cells.InsertCellPoint(b)
+    for v in verts:
+        vert_cells.InsertNextCell(1)
+        vert_cells.InsertCellPoint(v)
+    pd.SetPoints(pts)
+    pd.SetLines(line_cells)
+    pd.SetVerts(vert_cells)
+    # VTK orders cell data verts first, then lines
+    pd.GetCellData().SetScalars(_colours(rgbs))
+    pd.Modified()
+
+
+class SliceOverlay:
+    """Needles (line, entry ring, tip dot) and model outlines on one slice view."""
+
+    def __init__(self, renderer: vtk.vtkRenderer) -> None:
+        self.needles: list[Needle] = []
+        self.outlines: list[Polyline] = []
+        self._needle_pd, self.needle_actor = _polydata()
+        self.needle_actor.GetProperty().SetLineWidth(3.0)
+        self._handle_pd, self.handle_actor = _polydata()
+        self.handle_actor.GetProperty().SetPointSize(11.0)
+        self.handle_actor.GetProperty().RenderPointsAsSpheresOn()
+        self._outline_pd, self.outline_actor = _polydata()
+        self.outline_actor.GetProperty().SetLineWidth(1.5)
+        self.outline_actor.GetProperty().SetPointSize(3.0)
+        for a in (self.outline_actor, self.needle_actor, self.handle_actor):
+            renderer.AddActor(a)
+
+    def set_content(self, needles: list[Needle], outlines: list[Polyline]) -> None:
+        self.needles, self.outlines = needles, outlines
+
+    def update(self, plane_point: np.ndarray, normal: np.ndarray) -> None:
+        """Project onto the slice through ``plane_point`` (``normal`` points away from the
+        camera)."""
+        n = np.asarray(normal, float)
+        lift = np.asarray(plane_point, float) - n * LIFT_MM
+
+        def project(p: np.ndarray) -> np.ndarray:
+            return p - ((p - lift) @ n) * n
+
+        pts, lines, rgbs = [], [], []
+        h_pts, h_rgbs = [], []
+        for nd in self.needles:
+            rgb = VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
+            pts += [project(nd.entry), project(nd.target)]
+            lines.append((len(pts) - 2, len(pts) - 1))
+            rgbs.append(rgb)
+            h_pts += [project(nd.entry), project(nd.target)]
+            ring = (1.0, 1.0, 1.0) if nd.selected else rgb
+            h_rgbs += [ring, ring]
+        _fill(self._needle_pd, pts, lines, [], rgbs)
+        _fill(self._handle_pd, h_pts, [], list(range(len(h_pts))), h_rgbs)
+        self._update_outlines(np.asarray(plane_point, float), n, project)
+
+    def _update_outlines(self, origin: np.ndarray, n: np.ndarray, project) -> None:
+        pts, lines, verts, line_rgb, vert_rgb = [], [], [], [], []
+        for pl in self.outlines:
+            rgb = OUTLINE_RGB[pl.kind]
+            p = pl.points
+            q = np.roll(p, -1, axis=0)
+            dp, dq = (p - origin) @ n, (q - origin) @ n
+            inside = (np.abs(dp) <= SLAB_MM) & (np.abs(dq) <= SLAB_MM)
+            for a, b in zip(p[inside], q[inside]):
+                pts += [project(a), project(b)]
+                lines.append((len(pts) - 2, len(pts) - 1))
+                line_rgb.append(rgb)
+            cross = (dp * dq < 0) & ~inside
+            for a, b, da, db in zip(p[cross], q[cross], dp[cross], dq[cross]):
+                pts.append(project(a + (b - a) * (da / (da - db))))
+                verts.append(len(pts) - 1)
+                vert_rgb.append(rgb)
+        _fill(self._outline_pd, pts, lines, verts, vert_rgb + line_rgb)
+
+    def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
+        """(needle key, "entry" or "target", LPS point) for hit-testing."""
+        out = []
+        for nd in self.needles:
+            out += [(nd.key, "entry", nd.entry), (nd.key, "target", nd.target)]
+        return out
+
+
+class NeedleTubes:
+    """Needles as tubes of their true diameter in the 3-D view."""
+
+    def __init__(self, renderer: vtk.vtkRenderer) -> None:
+        self.renderer = renderer
+        self._pipes: list[tuple[vtk.vtkLineSource, vtk.vtkTubeFilter, vtk.vtkActor]] = []
+
+    def set_needles(self, needles: list[Needle]) -> None:
+        while len(self._pipes) < len(needles):
+            line = vtk.vtkLineSource()
+            tube = vtk.vtkTubeFilter()
+            tube.SetInputConnection(line.GetOutputPort())
+            tube.SetNumberOfSides(16)
+            tube.CappingOn()
+            mapper = vtk.vtkPolyDataMapper()
+            mapper.SetInputConnection(tube.GetOutputPort())
+            actor = vtk.vtkActor()
+            actor.SetMapper(mapper)
+            self.renderer.AddActor(actor)
+            self._pipes.append((line, tube, actor))
+        for (line, tube, actor), nd in zip(self._pipes, needles):
+            line.SetPoint1(*nd.entry)
+            line.SetPoint2(*nd.target)
+            tube.SetRadius(nd.diameter_mm / 2.0)
+            actor.GetProperty().SetColor(*VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"]))
+            actor.VisibilityOn()
+        for _, _, actor in self._pipes[len(needles):]:
+            actor.VisibilityOff()
+
+
+CANAL_SECTION_EVERY = 2      # draw every other canal section (1 mm apart) on the slices
+
+
+def model_outlines(model) -> list[Polyline]:
+    """The vertebra model as outlines the user can judge on the slices: body sections,
+    canal sections and each pedicle's isthmus outline."""
+    out = [Polyline("body", o.points) for o in model.outlines]
+    out += [Polyline("canal", c.points) for c in model.canal[::CANAL_SECTION_EVERY]]
+    out += [Polyline("pedicle", p.outline) for p in model.pedicles.values()]
+    return out

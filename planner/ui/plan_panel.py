@@ -1,0 +1,270 @@
+"""The planning panel: levels, the selected level's model acceptance, gauge and approach,
+and the checks of the selected side with traffic lights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout,
+                               QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QTabBar, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
+from planner.model.plan_session import LEVEL_LABELS, MAX_LEVELS_PER_SITTING, PlanSession
+from planner.render.plan_overlay import VERDICT_RGB
+
+CHECK_NAMES = {
+    "medial_wall": "Medial wall (canal)", "ap_view_rule": "AP view rule",
+    "anterior_cortex": "Anterior cortex", "lateral_wall": "Lateral wall",
+    "superior_inferior_wall": "Superior/inferior wall", "endplate": "Endplates",
+    "pedicle_fit": "Pedicle fit", "entry_clock": "Entry clock", "lung": "Lung and pleura",
+}
+SIDES = ("left", "right")
+
+
+def verdict_icon(verdict: str, size: int = 14) -> QIcon:
+    """A filled traffic-light disc in the verdict's colour."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QBrush(QColor.fromRgbF(*VERDICT_RGB.get(verdict, VERDICT_RGB["unknown"]))))
+    p.setPen(QColor(40, 40, 40))
+    p.drawEllipse(1, 1, size - 2, size - 2)
+    p.end()
+    return QIcon(pix)
+
+
+def _value_text(check: dict[str, Any]) -> str:
+    v = check.get("value")
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f} {check.get('unit', '')}".strip()
+    return f"{v} {check.get('unit', '')}".strip()
+
+
+class PlanPanel(QWidget):
+    add_level_toggled = Signal(bool)
+    remove_level_requested = Signal(int)
+    level_selected = Signal(int)
+    label_chosen = Signal(int, str)
+    accepted_toggled = Signal(int, bool)
+    gauge_chosen = Signal(int, str, str)        # level, side, gauge
+    approach_chosen = Signal(int, str)          # level, approach
+    side_selected = Signal(str)
+
+    def __init__(self, session: PlanSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.side = "left"
+        self._updating = False
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add level")
+        self.add_button.setCheckable(True)
+        self.add_button.setToolTip("Then click inside a vertebral body on a slice (A)")
+        self.remove_button = QPushButton("Remove")
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        lay.addLayout(row)
+        self.levels = QListWidget()
+        self.levels.setMaximumHeight(110)
+        lay.addWidget(self.levels)
+        self.level_warning = QLabel("")
+        self.level_warning.setWordWrap(True)
+        self.level_warning.setStyleSheet("color: #d08000;")
+        lay.addWidget(self.level_warning)
+        form = QFormLayout()
+        self.label_combo = QComboBox()
+        self.label_combo.addItems(LEVEL_LABELS)
+        form.addRow("Level", self.label_combo)
+        self.accept_box = QCheckBox("Model checked: trust its verdicts")
+        self.accept_box.setToolTip("Verdicts read \"unverified\" until you have checked the "
+                                   "canal, pedicle and body outlines on the slices")
+        form.addRow(self.accept_box)
+        self.tabs = QTabBar()
+        for s in SIDES:
+            self.tabs.addTab(s.capitalize())
+        form.addRow("Needle", self.tabs)
+        self.gauge_combo = QComboBox()
+        self.gauge_combo.addItems(list(GAUGE_DIAMETER_MM))
+        form.addRow("Gauge", self.gauge_combo)
+        self.approach_combo = QComboBox()
+        self.approach_combo.addItems([a for a in APPROACHES if a != "parapedicular"])
+        self.approach_combo.setToolTip("A new approach replaces the level's needles with the "
+                                       "suggested ones")
+        form.addRow("Approach", self.approach_combo)
+        lay.addLayout(form)
+        self.headline = QLabel("Open a CT, then Add level")
+        self.headline.setWordWrap(True)
+        self.headline.setStyleSheet("font-weight: bold; padding: 4px;")
+        lay.addWidget(self.headline)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Check", "Value", "Verdict"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.table, 1)
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #a0a0a0;")
+        lay.addWidget(self.notes)
+        self.add_button.toggled.connect(self.add_level_toggled)
+        self.remove_button.clicked.connect(self._remove)
+        self.levels.currentRowChanged.connect(self._row_changed)
+        self.label_combo.activated.connect(self._label)
+        self.accept_box.clicked.connect(self._accept)
+        self.tabs.currentChanged.connect(self._tab)
+        self.gauge_combo.activated.connect(self._gauge)
+        self.approach_combo.activated.connect(self._approach)
+        session.levels_changed.connect(self.refresh)
+        session.level_changed.connect(lambda i: self.refresh())
+        session.current_changed.connect(lambda i: self.refresh())
+        session.trajectory_changed.connect(self._on_trajectory)
+        self.refresh()
+
+    # --- user -> signals ----------------------------------------------------------------
+    def _remove(self) -> None:
+        if self.session.current is not None:
+            self.remove_level_requested.emit(self.session.current)
+
+    def _row_changed(self, row: int) -> None:
+        if not self._updating and row >= 0:
+            self.level_selected.emit(row)
+
+    def _label(self, _n: int) -> None:
+        if self.session.current is not None:
+            self.label_chosen.emit(self.session.current, self.label_combo.currentText())
+
+    def _accept(self, checked: bool) -> None:
+        if self.session.current is not None:
+            self.accepted_toggled.emit(self.session.current, checked)
+
+    def _tab(self, n: int) -> None:
+        if self._updating:
+            return
+        self.side = SIDES[n]
+        self.side_selected.emit(self.side)
+        self.refresh()
+
+    def _gauge(self, _n: int) -> None:
+        i = self.session.current
+        if i is not None and self.side in self.session.levels[i].trajectories:
+            self.gauge_chosen.emit(i, self.side, self.gauge_combo.currentText())
+
+    def _approach(self, _n: int) -> None:
+        if self.session.current is not None:
+            self.approach_chosen.emit(self.session.current, self.approach_combo.currentText())
+
+    def select_side(self, side: str) -> None:
+        self.tabs.setCurrentIndex(SIDES.index(side))
+
+    # --- session -> widgets -------------------------------------------------------------
+    def _on_trajectory(self, index: int, side: str) -> None:
+        self._refresh_level_row(index)
+        if index == self.session.current and side == self.side:
+            self._refresh_checks()
+
+    def _level_text(self, index: int) -> str:
+        lv = self.session.levels[index]
+        parts = [lv.label + ("" if lv.accepted else "  (model unchecked)")]
+        for side in SIDES:
+            v = self.session.shown_verdict(index, side)
+            if v is not None:
+                parts.append(f"{side[0].upper()}: {v}")
+        return "    ".join(parts)
+
+    def _refresh_level_row(self, index: int) -> None:
+        item = self.levels.item(index)
+        if item is not None:
+            item.setText(self._level_text(index))
+
+    def refresh(self) -> None:
+        self._updating = True
+        try:
+            s = self.session
+            self.levels.clear()
+            for n in range(len(s.levels)):
+                self.levels.addItem(QListWidgetItem(self._level_text(n)))
+            if s.current is not None:
+                self.levels.setCurrentRow(s.current)
+            self.level_warning.setText(
+                f"{len(s.levels)} levels: more than {MAX_LEVELS_PER_SITTING} in one sitting "
+                "raises the risk of cement and fat embolism (CLINICAL.md)"
+                if s.too_many_levels else "")
+            has = s.current is not None
+            for w in (self.label_combo, self.accept_box, self.gauge_combo, self.tabs,
+                      self.remove_button, self.approach_combo):
+                w.setEnabled(has)
+            self.tabs.setCurrentIndex(SIDES.index(self.side))
+            if has:
+                lv = s.levels[s.current]
+                self.label_combo.setCurrentText(lv.label)
+                self.accept_box.setChecked(lv.accepted)
+                traj = lv.trajectories.get(self.side)
+                if traj is not None:
+                    self.gauge_combo.setCurrentText(traj.gauge)
+                if lv.trajectories:
+                    self.approach_combo.setCurrentText(
+                        next(iter(lv.trajectories.values())).approach)
+                notes = list(lv.warnings) + list(lv.model.warnings) + [
+                    f"{k.replace('_', ' ')}: {v}" for k, v in lv.model.missing.items()]
+                self.notes.setText("\n".join(notes))
+            else:
+                self.notes.setText("")
+            self._refresh_checks()
+        finally:
+            self._updating = False
+
+    def _refresh_checks(self) -> None:
+        s = self.session
+        res = None if s.current is None else s.result(s.current, self.side)
+        if res is None:
+            self.table.setRowCount(0)
+            self.headline.setText("Add level, then click inside a vertebral body"
+                                  if s.current is None else
+                                  f"No {self.side} needle at this level")
+            self.headline.setStyleSheet("font-weight: bold; padding: 4px;")
+            return
+        shown = s.shown_verdict(s.current, self.side)
+        lv = s.levels[s.current]
+        text = f"{lv.label} {self.side}: {res['verdict'].upper()}"
+        if shown == "unverified":
+            text += "  (unverified: check the model outlines, then tick Model checked)"
+        rgb = VERDICT_RGB[shown if shown in VERDICT_RGB else "unknown"]
+        self.headline.setText(text)
+        self.headline.setStyleSheet(
+            "font-weight: bold; padding: 4px; border-radius: 3px; color: black; "
+            f"background: rgb({int(255 * rgb[0])}, {int(255 * rgb[1])}, {int(255 * rgb[2])});")
+        checks = res["checks"]
+        self.table.setRowCount(len(checks))
+        for r, c in enumerate(checks):
+            name = QTableWidgetItem(verdict_icon(c["verdict"]), CHECK_NAMES.get(c["id"], c["id"]))
+            tip = c.get("rule", "")
+            reason = c.get("details", {}).get("reason")
+            if reason:
+                tip += f"\n{reason}"
+            name.setToolTip(tip)
+            name.setData(Qt.ItemDataRole.UserRole, c["id"])
+            value = QTableWidgetItem(_value_text(c))
+            value.setToolTip(tip)
+            verdict = QTableWidgetItem(c["verdict"])
+            verdict.setToolTip(tip)
+            for col, item in enumerate((name, value, verdict)):
+                self.table.setItem(r, col, item)
+
+    def check_verdict(self, check_id: str) -> str | None:
+        """The verdict shown in the table for one check (tests read the panel)."""
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == check_id:
+                return self.table.item(r, 2).text()
+        return None

@@ -1,0 +1,205 @@
+"""Wires the planning session to the views, the panel and the undo stack.
+
+Adding a level fits the vertebra model and the suggested plan off the GUI thread; a drag
+of a needle end updates the session live (every view and the checks follow) and lands on
+the undo stack as one step when the mouse is released.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+# imported here, in the GUI thread: a first import inside a worker thread races Qt
+from planner.core.anatomy.model import ModelError, build_model
+from planner.core.plan import suggest_plan
+from planner.core.trajectory import Trajectory
+from planner.model.plan_session import Level, PlanSession, suggest_label
+from planner.render.plan_overlay import Needle, model_outlines
+from planner.ui import commands
+from planner.ui.plan_panel import PlanPanel
+from planner.ui.worker import Job
+
+
+def level_job(volume: Any, click: np.ndarray) -> Callable:
+    """Off the GUI thread: the vertebra model at the click and the suggested plan."""
+    def run(progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Any:
+        progress(0.1, "Fitting the vertebra model")
+        model = build_model(volume, click)
+        if cancelled():
+            return None
+        progress(0.7, "Suggesting the bipedicular plan")
+        return model, suggest_plan(volume, model)
+    return run
+
+
+class PlanController(QObject):
+    def __init__(self, parent: QWidget, session: PlanSession, views: dict, view3d,
+                 panel: PlanPanel, undo: QUndoStack):
+        super().__init__(parent)
+        self.window, self.session, self.views, self.view3d = parent, session, views, view3d
+        self.panel, self.undo = panel, undo
+        self.side = "left"
+        self._job: Job | None = None
+        self._drag_old: Trajectory | None = None
+        for v in views.values():
+            v.level_clicked.connect(self.add_level_at)
+            v.handle_grabbed.connect(self._grab)
+            v.handle_moved.connect(self._move)
+            v.handle_released.connect(self._release)
+        panel.add_level_toggled.connect(self.set_add_mode)
+        panel.remove_level_requested.connect(
+            lambda i: self.undo.push(commands.RemoveLevel(session, i)))
+        panel.level_selected.connect(session.set_current)
+        panel.label_chosen.connect(self._label)
+        panel.accepted_toggled.connect(
+            lambda i, ok: self.undo.push(commands.SetAccepted(session, i, ok)))
+        panel.gauge_chosen.connect(self.set_gauge)
+        panel.approach_chosen.connect(self.set_approach)
+        panel.side_selected.connect(self._side)
+        session.levels_changed.connect(self.refresh_views)
+        session.level_changed.connect(lambda i: self.refresh_views())
+        session.current_changed.connect(self._current)
+        session.trajectory_changed.connect(lambda i, s: self.refresh_views())
+
+    # --- adding levels ------------------------------------------------------------------
+    def set_add_mode(self, on: bool) -> None:
+        for v in self.views.values():
+            v.add_level_mode = on
+            v.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        if self.panel.add_button.isChecked() != on:
+            self.panel.add_button.setChecked(on)
+        if on:
+            self.window.statusBar().showMessage("Click inside the vertebral body to plan", 8000)
+
+    def add_level_at(self, click: np.ndarray) -> Job | None:
+        volume = self.session.volume
+        if volume is None or self._job is not None:
+            return None
+        self.set_add_mode(False)
+        job = Job(level_job(volume, np.asarray(click, float)), self)
+        dlg = QProgressDialog("Fitting the vertebra model...", "Cancel", 0, 1000, self.window)
+        dlg.setWindowTitle("Adding a level")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(400)
+        dlg.canceled.connect(job.cancel)
+        job.progress.connect(lambda f, m: (dlg.setValue(int(f * 1000)), dlg.setLabelText(m)))
+        job.finished.connect(lambda r: self._level_ready(job, dlg, click, r))
+        job.failed.connect(lambda exc, tb: self._level_failed(job, dlg, exc, tb))
+        self._job = job
+        job.start()
+        return job
+
+    def _done(self, job: Job, dlg: QProgressDialog) -> None:
+        dlg.reset()
+        dlg.deleteLater()
+        job.thread.wait()
+        self._job = None
+
+    def _level_ready(self, job: Job, dlg: QProgressDialog, click: np.ndarray,
+                     result: Any) -> None:
+        self._done(job, dlg)
+        if result is None or job.is_cancelled():
+            return
+        model, plan = result
+        label = suggest_label(self.session.levels, click, model)
+        level = Level(label, np.asarray(click, float), model,
+                      {t.side: t for t in plan.trajectories}, warnings=list(plan.warnings))
+        self.undo.push(commands.AddLevel(self.session, level))
+        self.window.statusBar().showMessage(
+            f"Level {label} added (suggested label: check it). Check the model outlines on "
+            "the slices, then tick \"Model checked\".", 10000)
+
+    def _level_failed(self, job: Job, dlg: QProgressDialog, exc: Exception, tb: str) -> None:
+        self._done(job, dlg)
+        if isinstance(exc, ModelError):
+            QMessageBox.warning(self.window, "No vertebra here", str(exc))
+        else:
+            QMessageBox.critical(self.window, "Unexpected error",
+                                 f"{type(exc).__name__}: {exc}\n\nNothing was changed.\n\n"
+                                 + tb[-1500:])
+
+    # --- editing ------------------------------------------------------------------------
+    def _label(self, index: int, label: str) -> None:
+        if label != self.session.levels[index].label:
+            self.undo.push(commands.SetLabel(self.session, index, label))
+
+    def set_gauge(self, index: int, side: str, gauge: str) -> None:
+        old = self.session.levels[index].trajectories[side]
+        if old.gauge == gauge:
+            return
+        self.undo.push(commands.SetTrajectories(
+            self.session, index, {side: old}, {side: self.session.set_gauge(index, side, gauge)},
+            f"{side} needle {gauge}"))
+
+    def set_approach(self, index: int, approach: str) -> None:
+        level = self.session.levels[index]
+        gauge = next(iter(level.trajectories.values())).gauge if level.trajectories else "11G"
+        plan = suggest_plan(self.session.volume, level.model, gauge, approach)
+        new: dict[str, Trajectory | None] = {s: None for s in ("left", "right")}
+        new.update({t.side: t for t in plan.trajectories})
+        old = {s: level.trajectories.get(s) for s in ("left", "right")}
+        self.undo.push(commands.SetTrajectories(self.session, index, old, new,
+                                                f"{approach} approach"))
+
+    def _side(self, side: str) -> None:
+        self.side = side
+        self.refresh_views()
+
+    def _current(self, index: int | None) -> None:
+        self.refresh_views()
+
+    # --- dragging -----------------------------------------------------------------------
+    def _grab(self, key: tuple, which: str) -> None:
+        index, side = key
+        self._drag_old = self.session.levels[index].trajectories[side]
+        if index != self.session.current:
+            self.session.set_current(index)
+        if side != self.side:
+            self.panel.select_side(side)
+
+    def _move(self, key: tuple, which: str, point: np.ndarray) -> None:
+        index, side = key
+        t = self.session.levels[index].trajectories[side]
+        entry, target = (point, t.target) if which == "entry" else (t.entry, point)
+        if np.linalg.norm(target - entry) < 5.0:
+            return                      # a needle keeps a length
+        self.session.set_trajectory(index, side, Trajectory(side, entry, target, t.gauge,
+                                                            t.approach))
+
+    def _release(self, key: tuple, which: str) -> None:
+        index, side = key
+        old, self._drag_old = self._drag_old, None
+        new = self.session.levels[index].trajectories[side]
+        if old is None or (np.allclose(old.entry, new.entry) and
+                           np.allclose(old.target, new.target)):
+            return
+        self.undo.push(commands.SetTrajectories(self.session, index, {side: old},
+                                                {side: new}, f"Move the {side} {which}",
+                                                applied=True))
+
+    # --- views --------------------------------------------------------------------------
+    def needles(self) -> list[Needle]:
+        out = []
+        s = self.session
+        for i, level in enumerate(s.levels):
+            for side, t in level.trajectories.items():
+                out.append(Needle((i, side), t.entry, t.target, s.shown_verdict(i, side),
+                                  t.diameter_mm, i == s.current and side == self.side))
+        return out
+
+    def refresh_views(self) -> None:
+        s = self.session
+        needles = self.needles()
+        outlines = [] if s.current is None else model_outlines(s.levels[s.current].model)
+        level = "" if s.current is None else f"Level {s.levels[s.current].label}"
+        for v in self.views.values():
+            v.scene.set_plan(needles, outlines)
+            v.scene.set_level_text(level)
+            v.request_render()
+        self.view3d.scene.needles.set_needles(needles)
+        self.view3d.request_render()

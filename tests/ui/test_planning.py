@@ -1,0 +1,130 @@
+"""The planning workflow driven with real mouse and key events on the sample case:
+add a level by clicking in a body, accept its model, drag the left entry medially until
+the medial wall check fails (in the panel and in the needle's rendered colour), undo,
+change the gauge."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from planner.render.plan_overlay import VERDICT_RGB
+from planner.render.vtk_util import read_pixels
+from tests.ui.conftest import render
+
+
+def _widget_pos(view, point) -> QPoint:
+    """Widget position (Qt, y down) of an LPS point drawn on this view's slice."""
+    n = view.scene.normal
+    on_plane = point - ((point - view.scene.cursor) @ n) * n
+    x, y = view.scene.world_to_display(on_plane)
+    return QPoint(int(round(x)), int(round(view.height() - 1 - y)))
+
+
+def _colour_near(view, pos: QPoint, rgb, radius=6, tol=40) -> int:
+    """Pixels within ``radius`` of ``pos`` that have colour ``rgb`` (0-1)."""
+    img = read_pixels(view.GetRenderWindow()).astype(int)
+    target = np.array(rgb) * 255
+    r0, c0 = pos.y(), pos.x()
+    patch = img[max(r0 - radius, 0):r0 + radius + 1, max(c0 - radius, 0):c0 + radius + 1]
+    return int((np.abs(patch - target).max(axis=-1) < tol).sum())
+
+
+@pytest.fixture
+def planned(window, qtbot, sample_truth):
+    """The sample case with L1 added by a click in its body."""
+    lev = next(x for x in sample_truth["levels"] if x["label"] == "L1")
+    centre = np.array(lev["body_center"])
+    window.state.set_cursor(centre)
+    render(window)
+    axial = window.views["axial"]
+    qtbot.mouseClick(window.panel.add_button, Qt.MouseButton.LeftButton)
+    assert axial.add_level_mode
+    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=_widget_pos(axial, centre))
+    qtbot.waitUntil(lambda: len(window.session.levels) == 1, timeout=20000)
+    render(window)
+    return window, lev
+
+
+def test_add_level_by_clicking_gives_the_suggested_plan(planned):
+    window, lev = planned
+    level = window.session.levels[0]
+    assert level.label == "L1"
+    assert sorted(level.trajectories) == ["left", "right"]
+    assert np.linalg.norm(level.model.centre - lev["body_center"]) < 2.5
+    # unverified until the model is accepted, in the panel and in the needle colour
+    assert window.session.shown_verdict(0, "left") == "unverified"
+    assert "unverified" in window.panel.headline.text()
+    axial = window.views["axial"]
+    mid = (level.trajectories["left"].entry + level.trajectories["left"].target) / 2
+    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["unverified"]) > 3
+
+
+def _undo(window, qtbot):
+    """Ctrl+Z as the user types it (shortcuts need the active window)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier)
+
+
+def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbot):
+    window, lev = planned
+    axial = window.views["axial"]
+    panel = window.panel
+    qtbot.mouseClick(panel.accept_box, Qt.MouseButton.LeftButton,
+                     pos=QPoint(8, panel.accept_box.height() // 2))
+    assert window.session.levels[0].accepted
+    assert panel.check_verdict("medial_wall") == "pass"
+    before = window.session.levels[0].trajectories["left"]
+    # show the slice through the left entry, then drag the entry toward the midline
+    window.state.set_cursor(before.entry)
+    render(window)
+    start = _widget_pos(axial, before.entry)
+    assert axial.handle_at(start) is not None
+    medial_px = _widget_pos(axial, before.entry - 5.0 * np.array(lev["axes"]["left"]))
+    step = (medial_px - start) / 5.0          # one millimetre toward the patient's right
+    qtbot.mousePress(axial, Qt.MouseButton.LeftButton, pos=start)
+    pos = start
+    for _ in range(25):
+        pos = pos + step
+        qtbot.mouseMove(axial, pos)
+        if panel.check_verdict("medial_wall") == "fail":
+            break
+    qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=pos)
+    assert panel.check_verdict("medial_wall") == "fail"
+    moved = window.session.levels[0].trajectories["left"]
+    assert (moved.entry - before.entry) @ np.array(lev["axes"]["left"]) < -2.0
+    assert np.allclose(moved.target, before.target)
+    render(window)
+    mid = (moved.entry + moved.target) / 2
+    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) > 3
+    # a drag is one undo step
+    _undo(window, qtbot)
+    restored = window.session.levels[0].trajectories["left"]
+    assert np.allclose(restored.entry, before.entry)
+    assert panel.check_verdict("medial_wall") == "pass"
+    render(window)
+    mid = (before.entry + before.target) / 2
+    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) == 0
+    # the gauge: one step down the list (11G -> 13G) with the keyboard
+    panel.gauge_combo.setFocus()
+    qtbot.keyClick(panel.gauge_combo, Qt.Key.Key_Down)
+    assert window.session.levels[0].trajectories["left"].gauge == "13G"
+    assert window.session.levels[0].trajectories["right"].gauge == "11G"
+    _undo(window, qtbot)
+    assert window.session.levels[0].trajectories["left"].gauge == "11G"
+
+
+def test_click_outside_a_body_says_why_and_adds_nothing(window, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    axial = window.views["axial"]
+    lo, hi = window.state.volume.bounds()
+    corner = np.array([lo[0] + 5, lo[1] + 5, window.state.cursor[2]])
+    window.planning.set_add_mode(True)
+    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=_widget_pos(axial, corner))
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "vertebral body" in shown[0]
+    assert window.session.levels == []
