@@ -176,11 +176,12 @@ def cmd_drr(args: argparse.Namespace) -> int:
         if not args.level_point:
             return _fail("--view needs --level-point inside the level's vertebral body")
         from planner.core.anatomy.model import build_model
-        from planner.core.standard_views import standard_views
+        from planner.core.standard_views import en_face_directions, standard_views
 
         model = build_model(vol, iso)
         f = model.frame
-        axes = _en_face_axes(model, plan)
+        axes = en_face_directions(model, None if plan is None else {
+            t["side"]: (t["entry"], t["target"]) for t in plan["trajectories"]})
         views = {v.name.replace(" ", "-").replace("true-", ""): v for v in
                  standard_views(f.left, f.anterior, f.cranial, en_face=axes,
                                 patient_position=args.patient_position)}
@@ -225,20 +226,6 @@ def _views_json(vol: Any, model: Any, needles: dict[str, Any]) -> dict[str, Any]
     return {"procedure_position": "prone",
             "ct_patient_position": vol.meta.get("patient_position", ""),
             "views": [v.to_json() for v in views]}
-
-
-def _en_face_axes(model: Any, plan: dict[str, Any] | None) -> dict[str, Any]:
-    """Bull's-eye directions: along each planned needle when a plan is given; otherwise
-    the owl's-eye obliquity, the pedicle's axis turned about the level's cranial axis
-    only (the endplates stay parallel to the beam, as on the true AP)."""
-    import numpy as np
-
-    if plan is not None:
-        return {t["side"]: np.subtract(t["target"], t["entry"])
-                for t in plan["trajectories"]}
-    f = model.frame
-    return {side: p.axis - (p.axis @ f.cranial) * f.cranial
-            for side, p in model.pedicles.items()}
 
 
 def _read_plan(plan_path: str, vol: Any) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import numpy as np
 from planner.core.carm import CArm
 
 VERDICT_RGB = {"pass": (40, 200, 80), "warn": (255, 176, 0), "fail": (230, 40, 40),
-               "unknown": (150, 150, 150)}
+               "unknown": (150, 150, 150),
+               "unverified": (140, 190, 255)}   # the level's model not yet accepted
 OUTLINE_RGB = (0, 190, 255)
 WALL_RGB = (255, 120, 255)
 LABEL_RGB = (255, 230, 60)
@@ -51,12 +52,12 @@ def _side_label(carm: CArm, overlay: Overlay) -> None:
     right = carm.project(iso - np.array([60.0, 0.0, 0.0]))
     n = carm.pixels
     if abs(left[0] - right[0]) < 0.05 * n:       # a lateral view: no left-right on screen
-        overlay.labels.append(Label((0.03 * n, 0.03 * n), "lateral view"))
+        overlay.labels.append(Label((0.03 * n, 0.12 * n), "lateral view"))
         return
     on_left = left[0] < right[0]
-    x = 0.04 * n if on_left else 0.88 * n
-    overlay.labels.append(Label((x, 0.03 * n), "L", size=max(18, n // 14)))
-    overlay.labels.append(Label((x, 0.03 * n + max(20, n // 12)), "patient's left",
+    x = 0.04 * n if on_left else 0.80 * n
+    overlay.labels.append(Label((x, 0.12 * n), "L", size=max(18, n // 14)))
+    overlay.labels.append(Label((x, 0.12 * n + max(20, n // 12)), "patient's left",
                                 size=12))
 
 

@@ -44,7 +44,7 @@ class StandardView:
                 "detector_direction": self.detector_direction.tolist()}
 
 
-def _describe(d: np.ndarray, ap: np.ndarray, cranial: np.ndarray, left: np.ndarray) -> str:
+def describe_from_true_ap(d: np.ndarray, ap: np.ndarray, cranial: np.ndarray, left: np.ndarray) -> str:
     """The move from the true AP to direction d: rotation about the level's cranial axis
     (toward the patient's left or right, where the detector goes) and tilt along it."""
     tilt = np.degrees(np.arcsin(np.clip(d @ cranial, -1.0, 1.0)))
@@ -78,7 +78,20 @@ def standard_views(left: np.ndarray, anterior: np.ndarray, cranial: np.ndarray,
     out = []
     for name, d in views:
         p, s = angles_for(d)
-        out.append(StandardView(name, p, s, _describe(d, ap_dir, cranial, left), d))
+        out.append(StandardView(name, p, s, describe_from_true_ap(d, ap_dir, cranial, left), d))
     return out
 
 
+
+
+def en_face_directions(model, needles: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                       ) -> dict[str, np.ndarray]:
+    """Bull's-eye directions per side: along each planned needle (entry, target) when there
+    is one; otherwise the owl's-eye obliquity, the pedicle's axis turned about the level's
+    cranial axis only (the endplates stay parallel to the beam, as on the true AP)."""
+    f = model.frame
+    out = {side: p.axis - (p.axis @ f.cranial) * f.cranial
+           for side, p in model.pedicles.items()}
+    for side, (entry, target) in (needles or {}).items():
+        out[side] = np.subtract(target, entry)
+    return out

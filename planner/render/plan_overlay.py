@@ -12,13 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import vtk
 
-VERDICT_RGB = {
-    "pass": (0.20, 0.85, 0.30),
-    "warn": (1.00, 0.70, 0.10),
-    "fail": (0.95, 0.15, 0.15),
-    "unknown": (0.65, 0.65, 0.75),
-    "unverified": (0.55, 0.75, 1.00),
-}
+from planner.core.overlays import VERDICT_RGB as CORE_VERDICT_RGB
+
+# the colours of the fluoroscopy overlays and reports, as 0-1 floats for VTK
+VERDICT_RGB = {k: tuple(c / 255.0 for c in rgb) for k, rgb in CORE_VERDICT_RGB.items()}
 OUTLINE_RGB = {"canal": (0.20, 0.85, 0.95), "pedicle": (0.85, 0.95, 0.30),
                "body": (0.95, 0.80, 0.35)}
 LIFT_MM = 1.0          # toward the camera, above the slice

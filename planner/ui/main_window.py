@@ -9,11 +9,14 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
-                               QMessageBox, QProgressDialog, QWidget)
+                               QMessageBox, QProgressDialog, QVBoxLayout, QWidget)
 
 from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
+from planner.ui.carm_panel import CArmPanel
 from planner.ui.dialogs import SeriesDialog, show_about
+from planner.ui.fluoro import FluoroController
+from planner.ui.fluoro_view import FluoroView
 from planner.ui.plan_panel import PlanPanel
 from planner.ui.planning import PlanController
 from planner.ui.slice_view import SliceView
@@ -21,6 +24,14 @@ from planner.ui.view_3d import View3D
 from planner.ui.worker import Job
 
 APP_TITLE = "Pedicle Planner"
+# name -> rows of view names (a view may span: repeated names)
+LAYOUTS: dict[str, list[list[str]]] = {
+    "Planning": [["axial", "ap", "lateral"], ["sagittal", "coronal", "3d"]],
+    "Slices and 3D": [["axial", "sagittal"], ["coronal", "3d"]],
+    "Fluoroscopy": [["ap", "lateral"]],
+    "Fluoroscopy and axial": [["ap", "lateral", "axial"]],
+}
+DEFAULT_LAYOUT = "Planning"
 
 
 def load_job(path: str | None, series_uid: str | None, allow_non_ct: bool) -> Callable:
@@ -50,14 +61,17 @@ class MainWindow(QMainWindow):
         self.views = {name: SliceView(self.state, name) for name in ("axial", "sagittal",
                                                                       "coronal")}
         self.view3d = View3D(self.state)
-        self._grid_widgets = [self.views["axial"], self.views["sagittal"],
-                              self.views["coronal"], self.view3d]
+        self.fluoro_views = {"ap": FluoroView("ap", "Fluoroscopy, frontal plane"),
+                             "lateral": FluoroView("lateral", "Fluoroscopy, lateral plane")}
+        self.vtk_views = [self.views["axial"], self.views["sagittal"], self.views["coronal"],
+                          self.view3d]
+        self.all_views: dict[str, QWidget] = {**self.views, "3d": self.view3d,
+                                              **self.fluoro_views}
         central = QWidget()
         self.grid = QGridLayout(central)
         self.grid.setContentsMargins(2, 2, 2, 2)
         self.grid.setSpacing(2)
-        for n, w in enumerate(self._grid_widgets):
-            self.grid.addWidget(w, n // 2, n % 2)
+        for w in self.all_views.values():
             w.maximize_requested.connect(lambda w=w: self.toggle_maximized(w))
         self.setCentralWidget(central)
         self.session = PlanSession()
@@ -65,12 +79,21 @@ class MainWindow(QMainWindow):
         self.panel = PlanPanel(self.session)
         dock = QDockWidget("Plan", self)
         dock.setObjectName("plan_dock")
-        dock.setWidget(self.panel)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setMinimumWidth(330)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.planning = PlanController(self, self.session, self.views, self.view3d,
                                        self.panel, self.undo_stack)
+        self.carm_panel = CArmPanel()
+        self.fluoro = FluoroController(self, self.session, self.fluoro_views, self.carm_panel,
+                                       self.planning)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.panel, 1)
+        side_layout.addWidget(self.carm_panel)
+        dock.setWidget(side)
+        self.layout_name = ""
         self._maximized: QWidget | None = None
         self.status_pos = QLabel("Open a CT: File > Open")
         self.statusBar().addWidget(self.status_pos, 1)
@@ -87,6 +110,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        layout = self.settings.value("view/layout", DEFAULT_LAYOUT)
+        self.set_layout(layout if layout in LAYOUTS else DEFAULT_LAYOUT)
         preset = self.settings.value("view/preset", DEFAULT_PRESET)
         if preset in WINDOW_PRESETS:
             self.state.apply_preset(preset)
@@ -123,6 +148,15 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             self.preset_actions[name] = a
         v.addSeparator()
+        lay_menu = v.addMenu("&Layout")
+        lay_group = QActionGroup(self)
+        self.layout_actions: dict[str, QAction] = {}
+        for n, name in enumerate(LAYOUTS):
+            a = self._add(lay_menu, name, lambda checked=False, name=name: self.set_layout(name),
+                          f"Alt+{n + 1}")
+            a.setCheckable(True)
+            lay_group.addAction(a)
+            self.layout_actions[name] = a
         self._add(v, "&Reset views", self.reset_views, "R")
         h = self.menuBar().addMenu("&Help")
         self._add(h, "&About Pedicle Planner", lambda: show_about(self))
@@ -222,6 +256,8 @@ class MainWindow(QMainWindow):
         self.view3d.scene.set_banner("\n".join(x for x in (name, m.get("study_description", ""))
                                                if x))
         self.view3d.set_surface(surface, volume.affine)
+        self.fluoro.set_volume(volume, [x for x in (name, m.get("study_description", ""))
+                                        if x])
         self.setWindowTitle(f"{APP_TITLE} - {name} - {m.get('series_description', '')}")
         ni, nj, nk = volume.shape_ijk
         sp = volume.spacing
@@ -233,15 +269,44 @@ class MainWindow(QMainWindow):
         self.render_all()
 
     # --- view handling ------------------------------------------------------------------
+    def set_layout(self, name: str) -> None:
+        """Arrange the views as the named layout; the others are hidden."""
+        rows = LAYOUTS[name]
+        for w in self.all_views.values():
+            self.grid.removeWidget(w)
+            w.hide()
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
+        placed: set[str] = set()
+        for r, row in enumerate(rows):
+            self.grid.setRowStretch(r, 1)
+            for c, view in enumerate(row):
+                self.grid.setColumnStretch(c, 1)
+                if view in placed:
+                    continue
+                span = row.count(view)
+                self.grid.addWidget(self.all_views[view], r, c, 1, span)
+                self.all_views[view].show()
+                placed.add(view)
+        self.layout_name = name
+        self._maximized = None
+        self.layout_actions[name].setChecked(True)
+        self.settings.setValue("view/layout", name)
+        self.render_all()
+
+    def visible_views(self) -> list[QWidget]:
+        return [w for w in self.all_views.values() if w.isVisible()]
+
     def toggle_maximized(self, widget: QWidget) -> None:
         if self._maximized is widget:
-            for w in self._grid_widgets:
-                w.show()
-            self._maximized = None
-        else:
-            for w in self._grid_widgets:
-                w.setVisible(w is widget)
-            self._maximized = widget
+            self.set_layout(self.layout_name)
+            return
+        shown = self.visible_views()
+        for w in shown:
+            w.setVisible(w is widget)
+        self._maximized = widget
         self.render_all()
 
     def reset_views(self) -> None:
@@ -252,8 +317,10 @@ class MainWindow(QMainWindow):
         self.render_all()
 
     def render_all(self) -> None:
-        for w in self._grid_widgets:
+        for w in self.vtk_views:
             w.request_render()
+        for w in self.fluoro_views.values():
+            w.update()
 
     def _on_hover(self, world: np.ndarray, hu: float | None) -> None:
         value = "outside the volume" if hu is None else f"{hu:.0f} HU"
@@ -272,6 +339,7 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job.cancel()
             self._job.thread.wait(5000)
-        for w in self._grid_widgets:
+        self.fluoro.stop()
+        for w in self.vtk_views:
             w.finalize()
         super().closeEvent(event)

@@ -48,9 +48,9 @@ class PlanController(QObject):
         self._drag_old: Trajectory | None = None
         for v in views.values():
             v.level_clicked.connect(self.add_level_at)
-            v.handle_grabbed.connect(self._grab)
-            v.handle_moved.connect(self._move)
-            v.handle_released.connect(self._release)
+            v.handle_grabbed.connect(self.grab_handle)
+            v.handle_moved.connect(self.move_handle)
+            v.handle_released.connect(self.release_handle)
         panel.add_level_toggled.connect(self.set_add_mode)
         panel.remove_level_requested.connect(
             lambda i: self.undo.push(commands.RemoveLevel(session, i)))
@@ -154,7 +154,7 @@ class PlanController(QObject):
         self.refresh_views()
 
     # --- dragging -----------------------------------------------------------------------
-    def _grab(self, key: tuple, which: str) -> None:
+    def grab_handle(self, key: tuple, which: str) -> None:
         index, side = key
         self._drag_old = self.session.levels[index].trajectories[side]
         if index != self.session.current:
@@ -162,7 +162,7 @@ class PlanController(QObject):
         if side != self.side:
             self.panel.select_side(side)
 
-    def _move(self, key: tuple, which: str, point: np.ndarray) -> None:
+    def move_handle(self, key: tuple, which: str, point: np.ndarray) -> None:
         index, side = key
         t = self.session.levels[index].trajectories[side]
         entry, target = (point, t.target) if which == "entry" else (t.entry, point)
@@ -171,7 +171,7 @@ class PlanController(QObject):
         self.session.set_trajectory(index, side, Trajectory(side, entry, target, t.gauge,
                                                             t.approach))
 
-    def _release(self, key: tuple, which: str) -> None:
+    def release_handle(self, key: tuple, which: str) -> None:
         index, side = key
         old, self._drag_old = self._drag_old, None
         new = self.session.levels[index].trajectories[side]

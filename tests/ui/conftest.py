@@ -26,6 +26,7 @@ def window(qtbot, sample_volume):
     win.resize(900, 700)
     win.show()
     qtbot.waitExposed(win)
+    win.set_layout("Slices and 3D")
     win.set_volume(sample_volume)
     render(win)
     yield win
@@ -36,7 +37,7 @@ def render(win):
     from PySide6.QtWidgets import QApplication
 
     QApplication.processEvents()
-    for w in win._grid_widgets:
+    for w in win.vtk_views:
         if w.isVisible():
             w.render_now()
 

@@ -34,6 +34,7 @@ def planned(window, qtbot, sample_truth):
     """The sample case with L1 added by a click in its body."""
     lev = next(x for x in sample_truth["levels"] if x["label"] == "L1")
     centre = np.array(lev["body_center"])
+    window.set_layout("Planning")
     window.state.set_cursor(centre)
     render(window)
     axial = window.views["axial"]
@@ -106,6 +107,16 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     render(window)
     mid = (before.entry + before.target) / 2
     assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) == 0
+    # the frontal C-arm to the left en-face view: the needle is seen end-on (bull's eye)
+    ap = window.fluoro_views["ap"]
+    qtbot.mouseClick(window.carm_panel.buttons["en face left"], Qt.MouseButton.LeftButton)
+    needle = window.session.levels[0].trajectories["left"]
+    ends = ap.carm.project(np.array([needle.entry, needle.target]))
+    assert np.linalg.norm(ends[1] - ends[0]) < 1.0
+    assert ap.carm.detector_direction @ needle.direction == pytest.approx(-1.0, abs=1e-6)
+    qtbot.waitUntil(lambda: ap.image_carm is ap.carm, timeout=30000)
+    assert ap.image.std() > 5                     # a real image, not a blank
+    assert "en face left" in ap.caption
     # the gauge: one step down the list (11G -> 13G) with the keyboard
     panel.gauge_combo.setFocus()
     qtbot.keyClick(panel.gauge_combo, Qt.Key.Key_Down)

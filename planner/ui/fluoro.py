@@ -1,0 +1,185 @@
+"""Biplane simulated fluoroscopy: the frontal plane (C-arm controls, standard views) and
+the lateral plane, both centred on the current level, with the plan drawn over them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+
+from planner.core.carm import CArm
+from planner.core.overlays import Overlay, level_overlay, needle_overlay
+from planner.core.standard_views import (describe_from_true_ap, en_face_directions,
+                                         standard_views)
+from planner.model.plan_session import PlanSession
+from planner.ui.carm_panel import CArmPanel
+from planner.ui.drr_service import PREVIEW, SETTLED, DrrService
+from planner.ui.fluoro_view import FluoroView
+
+SETTLE_MS = 250           # after the last angle change, the full-quality image
+PATIENT_POSITION = "prone"
+
+
+class FluoroController(QObject):
+    def __init__(self, parent, session: PlanSession, views: dict[str, FluoroView],
+                 panel: CArmPanel, drag_target) -> None:
+        super().__init__(parent)
+        self.session, self.views, self.panel = session, views, panel
+        self.service = DrrService(self)
+        self.service.rendered.connect(self._rendered)
+        self.service.ready.connect(self.render_all)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(lambda: self.request("ap", SETTLED))
+        self.volume: Any = None
+        self._banner: list[str] = []
+        self._level_id: int | None = None
+        self.view_name = "true AP"
+        panel.angles_changed.connect(self.set_angles)
+        panel.standard_view_requested.connect(self.show_standard_view)
+        panel.invert_toggled.connect(self._invert)
+        session.levels_changed.connect(self._level_maybe_changed)
+        session.current_changed.connect(lambda i: self._level_maybe_changed())
+        session.level_changed.connect(lambda i: self.refresh_overlays())
+        session.trajectory_changed.connect(lambda i, s: self.refresh_overlays())
+        for v in views.values():
+            v.handle_grabbed.connect(drag_target.grab_handle)
+            v.handle_moved.connect(drag_target.move_handle)
+            v.handle_released.connect(drag_target.release_handle)
+
+    # --- volume and level ---------------------------------------------------------------
+    def set_volume(self, volume: Any, banner: list[str]) -> None:
+        self.volume = volume
+        self._level_id = None
+        self._banner = banner
+        iso = volume.center()
+        for name, v in self.views.items():
+            v.carm = CArm(primary_deg=180.0 if name == "ap" else 90.0, isocentre=iso,
+                          patient_position=PATIENT_POSITION)
+            v.image = None
+        self.panel.set_enabled(False)
+        self.service.set_volume(volume)
+        self.refresh_overlays()
+
+    def _level(self):
+        s = self.session
+        return None if s.current is None else s.levels[s.current]
+
+    def _level_maybe_changed(self) -> None:
+        level = self._level()
+        if level is None:
+            self._level_id = None
+            self.panel.set_enabled(False)
+            self.refresh_overlays()
+            return
+        if self._level_id == id(level):
+            self.refresh_overlays()
+            return
+        self._level_id = id(level)
+        self.panel.set_enabled(True)
+        self.show_standard_view("true AP")
+        lateral = self._standard("true lateral")
+        self.views["lateral"].carm = lateral.carm(level.model.centre,
+                                                  patient_position=PATIENT_POSITION)
+        self.request("lateral", SETTLED)
+
+    def _standard(self, name: str):
+        level = self._level()
+        f = level.model.frame
+        needles = {side: (t.entry, t.target) for side, t in level.trajectories.items()}
+        views = {v.name: v for v in standard_views(
+            f.left, f.anterior, f.cranial, en_face=en_face_directions(level.model, needles),
+            patient_position=PATIENT_POSITION)}
+        return views.get(name)
+
+    # --- the frontal plane --------------------------------------------------------------
+    def show_standard_view(self, name: str) -> None:
+        level = self._level()
+        if level is None:
+            return
+        view = self._standard(name)
+        if view is None:
+            self.window_message(f"No {name} view: the model has no pedicle on that side")
+            return
+        self.view_name = name
+        iso = level.model.centre
+        if name.startswith("en face"):
+            # the central ray along the needle (or the pedicle's axis): a true bull's eye,
+            # not merely a parallel one seen in perspective off the centre
+            side = name.split()[-1]
+            t = level.trajectories.get(side)
+            iso = ((t.entry + t.target) / 2 if t is not None
+                   else level.model.pedicles[side].isthmus)
+        self.views["ap"].carm = view.carm(iso, patient_position=PATIENT_POSITION)
+        self._describe()
+        self.request("ap", SETTLED)
+
+    def set_angles(self, primary: float, secondary: float) -> None:
+        v = self.views["ap"]
+        v.carm = v.carm.with_(primary_deg=primary, secondary_deg=secondary)
+        self.view_name = "custom"
+        self._describe()
+        self.request("ap", PREVIEW)
+        self._settle.start()
+
+    def _describe(self) -> None:
+        level = self._level()
+        carm = self.views["ap"].carm
+        text = "true AP"
+        if level is not None:
+            f = level.model.frame
+            text = describe_from_true_ap(carm.detector_direction, -f.anterior, f.cranial,
+                                         f.left)
+        ct = str(self.volume.meta.get("patient_position", "")) if self.volume else ""
+        self.panel.show_angles(carm.primary_deg, carm.secondary_deg, text, PATIENT_POSITION,
+                               ct)
+        self.views["ap"].caption = f"{self.view_name}  ({text})"
+        self.refresh_overlays()
+
+    def _invert(self, on: bool) -> None:
+        self.service.invert = on
+        self.render_all()
+
+    def window_message(self, text: str) -> None:
+        self.parent().statusBar().showMessage(text, 6000)
+
+    # --- rendering ----------------------------------------------------------------------
+    def request(self, name: str, quality: str) -> None:
+        if self.volume is not None:
+            self.service.request(name, self.views[name].carm, quality)
+
+    def render_all(self) -> None:
+        for name in self.views:
+            self.request(name, SETTLED)
+
+    def _rendered(self, name: str, carm: CArm, image: np.ndarray, quality: str) -> None:
+        view = self.views[name]
+        if carm is view.carm or view.image is None:       # stale images are dropped
+            view.set_image(carm, image)
+
+    def refresh_overlays(self) -> None:
+        s = self.session
+        level = self._level()
+        for name, view in self.views.items():
+            carm = view.carm
+            overlay = Overlay()
+            handles = []
+            if level is not None:
+                trajs = [{"entry": t.entry, "target": t.target, "diameter_mm": t.diameter_mm,
+                          "verdict": s.shown_verdict(s.current, side)}
+                         for side, t in level.trajectories.items()]
+                overlay = level_overlay(carm, level.model, trajs)
+            for i, other in enumerate(s.levels):
+                for side, t in other.trajectories.items():
+                    handles += [((i, side), "entry", t.entry), ((i, side), "target", t.target)]
+                    if i != s.current:
+                        overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
+                                                        s.shown_verdict(i, side))
+            view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
+            view.set_overlay(overlay, handles)
+
+    def stop(self) -> None:
+        self.service.stop()
+

@@ -1,0 +1,180 @@
+"""A simulated fluoroscopy view: the DRR image with the plan drawn over it (QPainter).
+
+The DRR comes from the compute thread and changes only when the C-arm moves; needles and
+outlines are painted on top, so a drag repaints the overlay alone. A needle end can be
+dragged here too: it moves in the plane facing the detector, keeping its depth along the
+beam.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from planner.core.carm import CArm
+from planner.core.overlays import Overlay
+
+HANDLE_PICK_PX = 10.0
+TEXT_RGB = QColor(255, 217, 51)
+
+
+def _shadowed(p: QPainter, at: QPointF, text: str, colour: QColor) -> None:
+    """Text readable on white (air) and on black alike."""
+    p.setPen(QColor(0, 0, 0))
+    for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+        p.drawText(at + QPointF(dx, dy), text)
+    p.setPen(colour)
+    p.drawText(at, text)
+
+
+def _shadowed_box(p: QPainter, box: QRectF, align, text: str) -> None:
+    p.setPen(QColor(0, 0, 0))
+    for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+        p.drawText(box.translated(dx, dy), align, text)
+    p.setPen(TEXT_RGB)
+    p.drawText(box, align, text)
+
+
+class FluoroView(QWidget):
+    handle_grabbed = Signal(object, str)
+    handle_moved = Signal(object, str, object)
+    handle_released = Signal(object, str)
+    maximize_requested = Signal()
+
+    def __init__(self, name: str, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.name, self.title = name, title
+        self.carm = CArm()
+        self.image: np.ndarray | None = None
+        self.image_carm: CArm | None = None
+        self.overlay = Overlay()
+        self.handles: list[tuple[tuple, str, np.ndarray]] = []
+        self.banner: list[str] = []
+        self.caption = ""
+        self._drag: tuple | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 160)
+        self.setMouseTracking(True)
+
+    # --- content ------------------------------------------------------------------------
+    def set_image(self, carm: CArm, image: np.ndarray) -> None:
+        self.image, self.image_carm = image, carm
+        self.update()
+
+    def set_overlay(self, overlay: Overlay, handles: list[tuple[tuple, str, np.ndarray]]
+                    ) -> None:
+        self.overlay, self.handles = overlay, handles
+        self.update()
+
+    # --- geometry -----------------------------------------------------------------------
+    def _frame(self) -> QRectF:
+        """Where the square detector sits in the widget."""
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_widget(self, colrow: np.ndarray) -> np.ndarray:
+        r = self._frame()
+        scale = r.width() / self.carm.pixels
+        return np.column_stack([r.left() + (colrow[:, 0] + 0.5) * scale,
+                                r.top() + (colrow[:, 1] + 0.5) * scale])
+
+    def to_detector(self, x: float, y: float) -> tuple[float, float]:
+        r = self._frame()
+        scale = r.width() / self.carm.pixels
+        return (x - r.left()) / scale - 0.5, (y - r.top()) / scale - 0.5
+
+    def widget_point(self, lps: np.ndarray) -> QPointF:
+        p = self.to_widget(self.carm.project(np.atleast_2d(lps)))[0]
+        return QPointF(float(p[0]), float(p[1]))
+
+    # --- painting -----------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(0, 0, 0))
+        frame = self._frame()
+        if self.image is not None:
+            h, w = self.image.shape
+            img = QImage(np.ascontiguousarray(self.image).data, w, h, w,
+                         QImage.Format.Format_Grayscale8)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            p.drawImage(frame, img)
+        else:
+            p.setPen(TEXT_RGB)
+            p.drawText(frame, Qt.AlignmentFlag.AlignCenter, "rendering...")
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        scale = frame.width() / self.carm.pixels
+        for line in self.overlay.lines:
+            pts = self.to_widget(line.points)
+            pen = QPen(QColor(*line.rgb))
+            pen.setWidthF(max(1.0, line.width * scale))
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            path = QPainterPath(QPointF(*pts[0]))
+            for q in pts[1:]:
+                path.lineTo(QPointF(*q))
+            if line.closed:
+                path.closeSubpath()
+            p.drawPath(path)
+        for label in self.overlay.labels:
+            font = QFont()
+            font.setPixelSize(max(9, int(label.size * scale)))
+            font.setBold(True)
+            p.setFont(font)
+            at = self.to_widget(np.array([label.at]))[0]
+            _shadowed(p, QPointF(at[0], at[1] + font.pixelSize()), label.text,
+                      QColor(*label.rgb))
+        p.setPen(QColor(255, 255, 255))
+        for _, _, point in self.handles:
+            p.drawEllipse(self.widget_point(point), 4.0, 4.0)
+        font = QFont()
+        font.setPixelSize(12)
+        p.setFont(font)
+        box = QRectF(6, 4, self.width() - 12, self.height() - 8)
+        _shadowed_box(p, box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                      "\n".join(self.banner))
+        _shadowed_box(p, box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                      self.title)
+        _shadowed_box(p, box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                      self.caption)
+        p.end()
+
+    # --- mouse --------------------------------------------------------------------------
+    def handle_at(self, pos: QPointF) -> tuple | None:
+        best, best_d = None, HANDLE_PICK_PX
+        for key, which, point in self.handles:
+            q = self.widget_point(point)
+            d = float(np.hypot(q.x() - pos.x(), q.y() - pos.y()))
+            if d <= best_d:
+                best, best_d = (key, which, np.asarray(point, float)), d
+        return best
+
+    def _moved_point(self, grabbed: np.ndarray, pos: QPointF) -> np.ndarray:
+        """Where the ray through ``pos`` meets the plane through ``grabbed`` facing the
+        detector."""
+        col, row = self.to_detector(pos.x(), pos.y())
+        origin, direction = self.carm.ray(col, row)
+        n = self.carm.detector_direction
+        t = ((grabbed - origin) @ n) / (direction @ n)
+        return origin + t * direction
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag = self.handle_at(event.position())
+            if self._drag is not None:
+                self.handle_grabbed.emit(self._drag[0], self._drag[1])
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag is not None:
+            key, which, grabbed = self._drag
+            self.handle_moved.emit(key, which, self._moved_point(grabbed, event.position()))
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self._drag is not None:
+            key, which, _ = self._drag
+            self._drag = None
+            self.handle_released.emit(key, which)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        self.maximize_requested.emit()
