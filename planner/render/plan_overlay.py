@@ -30,6 +30,7 @@ class Needle:
     verdict: str
     diameter_mm: float
     selected: bool = False
+    skin: np.ndarray | None = None     # where the shaft meets the skin (3-D view)
 
 
 @dataclass
@@ -168,10 +169,13 @@ class NeedleTubes:
             mapper.SetInputConnection(tube.GetOutputPort())
             actor = vtk.vtkActor()
             actor.SetMapper(mapper)
+            actor.GetProperty().SetAmbient(0.6)        # the verdict colour reads true
+            actor.GetProperty().SetDiffuse(0.5)
             self.renderer.AddActor(actor)
             self._pipes.append((line, tube, actor))
         for (line, tube, actor), nd in zip(self._pipes, needles):
-            line.SetPoint1(*nd.entry)
+            # the whole needle from the skin: inside bone alone it would be hidden
+            line.SetPoint1(*(nd.skin if nd.skin is not None else nd.entry))
             line.SetPoint2(*nd.target)
             tube.SetRadius(nd.diameter_mm / 2.0)
             actor.GetProperty().SetColor(*VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"]))

@@ -30,6 +30,35 @@ ORIENTATIONS = {
     "coronal": Orientation("coronal", (0, 1, 0), (0, 0, 1), ("R", "L", "S", "I")),
     "sagittal": Orientation("sagittal", (-1, 0, 0), (0, 0, 1), ("A", "P", "S", "I")),
 }
+LPS_LETTERS = (("L", "R"), ("P", "A"), ("S", "I"))    # + and - along x, y, z
+
+
+def letters_for(normal: np.ndarray, view_up: np.ndarray) -> tuple[str, str, str, str]:
+    """Orientation letters (left, right, top, bottom edges) of any slice: the patient
+    direction each screen edge points to most, two letters when it is oblique."""
+    n, up = np.asarray(normal, float), np.asarray(view_up, float)
+    right = np.cross(n, up)
+
+    def letter(d: np.ndarray) -> str:
+        order = np.argsort(-np.abs(d))
+        out = ""
+        for axis in order[:2]:
+            if abs(d[axis]) >= 0.3 or not out:
+                out += LPS_LETTERS[axis][0 if d[axis] > 0 else 1]
+        return out
+
+    return letter(-right), letter(right), letter(up), letter(-up)
+
+
+def oblique(name: str, normal: np.ndarray, view_up: np.ndarray) -> Orientation:
+    """An orientation along any unit normal (the needle views)."""
+    n = np.asarray(normal, float) / np.linalg.norm(normal)
+    up = np.asarray(view_up, float)
+    up = up - (up @ n) * n
+    up /= np.linalg.norm(up)
+    return Orientation(name, tuple(n), tuple(up), letters_for(n, up))
+
+
 CROSSHAIR_RGB = (0.1, 0.85, 0.3)
 CAMERA_DISTANCE = 1000.0
 
@@ -49,8 +78,9 @@ def _text(size: int, justify: str = "left", vertical: str = "bottom") -> vtk.vtk
 class SliceScene:
     """Renderer content for one slice orientation; knows nothing about Qt."""
 
-    def __init__(self, orientation: str):
-        self.orientation = ORIENTATIONS[orientation]
+    def __init__(self, orientation: str | Orientation):
+        self.orientation = (ORIENTATIONS[orientation] if isinstance(orientation, str)
+                            else orientation)
         self.renderer = vtk.vtkRenderer()
         self.renderer.SetBackground(0.0, 0.0, 0.0)
         self.mapper = vtk.vtkImageResliceMapper()
@@ -139,6 +169,15 @@ class SliceScene:
         self.cursor = volume.center()
         self.reset_camera()
 
+    def set_orientation(self, orientation: Orientation, title: str | None = None) -> None:
+        """Turn the slice (the needle views follow their needle)."""
+        self.orientation = orientation
+        for t, text in zip(self.letters, orientation.letters):
+            t.SetInput(text)
+        if title is not None:
+            self.title = title
+        self._place_camera(np.array(self.renderer.GetActiveCamera().GetFocalPoint()))
+
     def set_level_text(self, text: str) -> None:
         """The planned level shown under the patient banner ("" for none)."""
         self._level_text = text
@@ -223,6 +262,9 @@ class SliceScene:
         if self.volume is None:
             return
         depth = {"axial": ("z", 2), "coronal": ("y", 1), "sagittal": ("x", 0)}
+        if self.orientation.name not in depth:
+            self.info.SetInput(self.title)
+            return
         name, axis = depth[self.orientation.name]
         self.info.SetInput(f"{self.title}  {name} = {self.cursor[axis]:.1f} mm")
 

@@ -11,6 +11,7 @@ from planner.render.vtk_util import array_to_image, matrix_to_vtk
 BONE_THRESHOLD_HU = 160.0
 SMOOTH_SIGMA_VOXELS = 0.7   # closes pin-holes in thin, noisy cortex before the iso-surface
 MAX_SURFACE_VOXELS = 6_000_000
+FOCUS_DISTANCE_MM = 380.0
 
 
 def bone_surface(volume, threshold: float = BONE_THRESHOLD_HU) -> vtk.vtkPolyData:
@@ -92,6 +93,15 @@ class SurfaceScene:
         cam.SetPosition(*(fp + np.array([0.0, 1.0, 0.0]) * dist))
         cam.SetViewUp(0.0, 0.0, 1.0)
         self.renderer.ResetCamera()
+        self.renderer.ResetCameraClippingRange()
+
+    def focus(self, point: np.ndarray, distance_mm: float = FOCUS_DISTANCE_MM) -> None:
+        """Look at ``point`` from behind (posterior view), close enough to plan a level."""
+        cam = self.renderer.GetActiveCamera()
+        p = np.asarray(point, float)
+        cam.SetFocalPoint(*p)
+        cam.SetPosition(*(p + np.array([0.0, 1.0, 0.0]) * distance_mm))
+        cam.SetViewUp(0.0, 0.0, 1.0)
         self.renderer.ResetCameraClippingRange()
 
     def set_cursor(self, cursor: np.ndarray) -> None:

@@ -17,6 +17,7 @@ from planner.ui.carm_panel import CArmPanel
 from planner.ui.dialogs import SeriesDialog, show_about
 from planner.ui.fluoro import FluoroController
 from planner.ui.fluoro_view import FluoroView
+from planner.ui.needle_view import NeedleView
 from planner.ui.plan_panel import PlanPanel
 from planner.ui.planning import PlanController
 from planner.ui.slice_view import SliceView
@@ -27,9 +28,9 @@ APP_TITLE = "Pedicle Planner"
 # name -> rows of view names (a view may span: repeated names)
 LAYOUTS: dict[str, list[list[str]]] = {
     "Planning": [["axial", "ap", "lateral"], ["sagittal", "coronal", "3d"]],
+    "Along the needle": [["bullseye", "progression", "ap"], ["axial", "lateral", "3d"]],
     "Slices and 3D": [["axial", "sagittal"], ["coronal", "3d"]],
     "Fluoroscopy": [["ap", "lateral"]],
-    "Fluoroscopy and axial": [["ap", "lateral", "axial"]],
 }
 DEFAULT_LAYOUT = "Planning"
 
@@ -63,10 +64,12 @@ class MainWindow(QMainWindow):
         self.view3d = View3D(self.state)
         self.fluoro_views = {"ap": FluoroView("ap", "Fluoroscopy, frontal plane"),
                              "lateral": FluoroView("lateral", "Fluoroscopy, lateral plane")}
+        self.needle_views = {kind: NeedleView(self.state, kind)
+                             for kind in ("bullseye", "progression")}
         self.vtk_views = [self.views["axial"], self.views["sagittal"], self.views["coronal"],
-                          self.view3d]
+                          self.view3d, *self.needle_views.values()]
         self.all_views: dict[str, QWidget] = {**self.views, "3d": self.view3d,
-                                              **self.fluoro_views}
+                                              **self.fluoro_views, **self.needle_views}
         central = QWidget()
         self.grid = QGridLayout(central)
         self.grid.setContentsMargins(2, 2, 2, 2)
@@ -83,7 +86,7 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(330)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.planning = PlanController(self, self.session, self.views, self.view3d,
-                                       self.panel, self.undo_stack)
+                                       self.panel, self.undo_stack, self.needle_views)
         self.carm_panel = CArmPanel()
         self.fluoro = FluoroController(self, self.session, self.fluoro_views, self.carm_panel,
                                        self.planning)
@@ -99,7 +102,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_pos, 1)
         self.status_volume = QLabel("")
         self.statusBar().addPermanentWidget(self.status_volume)
-        for v in self.views.values():
+        for v in [*self.views.values(), *self.needle_views.values()]:
             v.hovered.connect(self._on_hover)
         self.state.window_changed.connect(self._on_window)
         self._job: Job | None = None
@@ -313,6 +316,8 @@ class MainWindow(QMainWindow):
         for v in self.views.values():
             v.scene.reset_camera()
             v.scene.set_cursor(self.state.cursor)
+        for v in self.needle_views.values():
+            v.fit()
         self.view3d.scene.reset_camera()
         self.render_all()
 

@@ -37,16 +37,26 @@ def level_job(volume: Any, click: np.ndarray) -> Callable:
     return run
 
 
+def _isthmus_depth(model: Any, traj: Trajectory) -> float:
+    """How far along the needle it passes the pedicle's isthmus (where the bull's eye
+    looks); 40 % of the way when the model has no pedicle on that side."""
+    ped = model.pedicles.get(traj.side)
+    if ped is None:
+        return 0.4 * traj.length_mm
+    return float((ped.isthmus - traj.entry) @ traj.direction)
+
+
 class PlanController(QObject):
     def __init__(self, parent: QWidget, session: PlanSession, views: dict, view3d,
-                 panel: PlanPanel, undo: QUndoStack):
+                 panel: PlanPanel, undo: QUndoStack, needle_views: dict | None = None):
         super().__init__(parent)
         self.window, self.session, self.views, self.view3d = parent, session, views, view3d
+        self.needle_views = needle_views or {}
         self.panel, self.undo = panel, undo
         self.side = "left"
         self._job: Job | None = None
         self._drag_old: Trajectory | None = None
-        for v in views.values():
+        for v in [*views.values(), *self.needle_views.values()]:
             v.level_clicked.connect(self.add_level_at)
             v.handle_grabbed.connect(self.grab_handle)
             v.handle_moved.connect(self.move_handle)
@@ -68,7 +78,7 @@ class PlanController(QObject):
 
     # --- adding levels ------------------------------------------------------------------
     def set_add_mode(self, on: bool) -> None:
-        for v in self.views.values():
+        for v in [*self.views.values(), *self.needle_views.values()]:
             v.add_level_mode = on
             v.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
         if self.panel.add_button.isChecked() != on:
@@ -151,6 +161,8 @@ class PlanController(QObject):
         self.refresh_views()
 
     def _current(self, index: int | None) -> None:
+        if index is not None:
+            self.view3d.scene.focus(self.session.levels[index].model.centre)
         self.refresh_views()
 
     # --- dragging -----------------------------------------------------------------------
@@ -188,8 +200,10 @@ class PlanController(QObject):
         s = self.session
         for i, level in enumerate(s.levels):
             for side, t in level.trajectories.items():
+                skin = s.result(i, side)["skin_entry"].get("point")
                 out.append(Needle((i, side), t.entry, t.target, s.shown_verdict(i, side),
-                                  t.diameter_mm, i == s.current and side == self.side))
+                                  t.diameter_mm, i == s.current and side == self.side,
+                                  None if skin is None else np.asarray(skin, float)))
         return out
 
     def refresh_views(self) -> None:
@@ -197,9 +211,25 @@ class PlanController(QObject):
         needles = self.needles()
         outlines = [] if s.current is None else model_outlines(s.levels[s.current].model)
         level = "" if s.current is None else f"Level {s.levels[s.current].label}"
-        for v in self.views.values():
+        selected = self.selected()
+        for v in self.needle_views.values():
+            if selected is None:
+                v.set_needle(None, None, None)
+            else:
+                model, t = selected
+                v.set_needle(t.entry, t.target, model.frame.cranial, _isthmus_depth(model, t))
+        for v in [*self.views.values(), *self.needle_views.values()]:
             v.scene.set_plan(needles, outlines)
             v.scene.set_level_text(level)
             v.request_render()
         self.view3d.scene.needles.set_needles(needles)
         self.view3d.request_render()
+
+    def selected(self) -> tuple[Any, Trajectory] | None:
+        """The current level's model and the needle of the selected side."""
+        s = self.session
+        if s.current is None:
+            return None
+        level = s.levels[s.current]
+        t = level.trajectories.get(self.side)
+        return None if t is None else (level.model, t)
