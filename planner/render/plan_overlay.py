@@ -52,32 +52,30 @@ def _polydata() -> tuple[vtk.vtkPolyData, vtk.vtkActor]:
     return pd, actor
 
 
-def _colours(rgbs: list[tuple[float, float, float]]) -> vtk.vtkUnsignedCharArray:
-    arr = vtk.vtkUnsignedCharArray()
-    arr.SetNumberOfComponents(3)
-    for rgb in rgbs:
-        arr.InsertNextTuple3(*(int(round(255 * c)) for c in rgb))
-    return arr
+def _fill(pd: vtk.vtkPolyData, points: np.ndarray, lines: np.ndarray, verts: np.ndarray,
+          rgbs: np.ndarray) -> None:
+    """Points (n, 3), line cells (m, 2) and vertex cells (k,) as point indices, and one
+    colour (0-1) per cell, verts first (VTK orders cell data verts, then lines)."""
+    from vtkmodules.util import numpy_support as ns
 
-
-def _fill(pd: vtk.vtkPolyData, points: list[np.ndarray], lines: list[tuple[int, int]],
-          verts: list[int], rgbs: list[tuple[float, float, float]]) -> None:
     pts = vtk.vtkPoints()
-    for p in points:
-        pts.InsertNextPoint(*p)
-    line_cells, vert_cells = vtk.vtkCellArray(), vtk.vtkCellArray()
-    for a, b in lines:
-        line_cells.InsertNextCell(2)
-        line_cells.InsertCellPoint(a)
-        line_cells.InsertCellPoint(b)
-    for v in verts:
-        vert_cells.InsertNextCell(1)
-        vert_cells.InsertCellPoint(v)
+    pts.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, float).reshape(-1, 3),
+                                deep=True))
     pd.SetPoints(pts)
-    pd.SetLines(line_cells)
-    pd.SetVerts(vert_cells)
-    # VTK orders cell data verts first, then lines
-    pd.GetCellData().SetScalars(_colours(rgbs))
+
+    def cells(conn: np.ndarray, per: int) -> vtk.vtkCellArray:
+        arr = vtk.vtkCellArray()
+        if len(conn):
+            offsets = np.arange(0, len(conn) * per + 1, per, dtype=np.int64)
+            arr.SetData(ns.numpy_to_vtk(offsets, deep=True, array_type=vtk.VTK_ID_TYPE),
+                        ns.numpy_to_vtk(np.ascontiguousarray(conn, np.int64).ravel(),
+                                        deep=True, array_type=vtk.VTK_ID_TYPE))
+        return arr
+
+    pd.SetLines(cells(np.asarray(lines).reshape(-1, 2), 2))
+    pd.SetVerts(cells(np.asarray(verts).reshape(-1, 1), 1))
+    colours = (np.asarray(rgbs, float).reshape(-1, 3) * 255 + 0.5).astype(np.uint8)
+    pd.GetCellData().SetScalars(ns.numpy_to_vtk(colours, deep=True))
     pd.Modified()
 
 
@@ -93,6 +91,7 @@ class SliceOverlay:
         self.handle_actor.GetProperty().SetPointSize(11.0)
         self.handle_actor.GetProperty().RenderPointsAsSpheresOn()
         self._outline_pd, self.outline_actor = _polydata()
+        self._outline_key: tuple | None = None
         self.outline_actor.GetProperty().SetLineWidth(1.5)
         self.outline_actor.GetProperty().SetPointSize(3.0)
         for a in (self.outline_actor, self.needle_actor, self.handle_actor):
@@ -108,40 +107,49 @@ class SliceOverlay:
         lift = np.asarray(plane_point, float) - n * LIFT_MM
 
         def project(p: np.ndarray) -> np.ndarray:
-            return p - ((p - lift) @ n) * n
+            p = np.asarray(p, float)
+            return p - ((p - lift) @ n)[..., None] * n
 
-        pts, lines, rgbs = [], [], []
-        h_pts, h_rgbs = [], []
-        for nd in self.needles:
-            rgb = VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
-            pts += [project(nd.entry), project(nd.target)]
-            lines.append((len(pts) - 2, len(pts) - 1))
-            rgbs.append(rgb)
-            h_pts += [project(nd.entry), project(nd.target)]
-            ring = (1.0, 1.0, 1.0) if nd.selected else rgb
-            h_rgbs += [ring, ring]
-        _fill(self._needle_pd, pts, lines, [], rgbs)
-        _fill(self._handle_pd, h_pts, [], list(range(len(h_pts))), h_rgbs)
-        self._update_outlines(np.asarray(plane_point, float), n, project)
+        if self.needles:
+            ends = np.array([[nd.entry, nd.target] for nd in self.needles])
+            rgb = np.array([VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
+                            for nd in self.needles])
+            ring = np.where(np.array([nd.selected for nd in self.needles])[:, None],
+                            1.0, rgb)
+            pts = project(ends.reshape(-1, 3))
+            k = len(self.needles)
+            _fill(self._needle_pd, pts, np.arange(2 * k).reshape(k, 2), [], rgb)
+            _fill(self._handle_pd, pts, [], np.arange(2 * k), np.repeat(ring, 2, axis=0))
+        else:
+            _fill(self._needle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
+            _fill(self._handle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
+        key = (id(self.outlines), tuple(np.round(plane_point, 3)), tuple(n))
+        if key != self._outline_key:      # outlines change with the slice, not the needle
+            self._outline_key = key
+            self._update_outlines(np.asarray(plane_point, float), n, project)
 
     def _update_outlines(self, origin: np.ndarray, n: np.ndarray, project) -> None:
-        pts, lines, verts, line_rgb, vert_rgb = [], [], [], [], []
+        seg_pts, vert_pts, seg_rgb, vert_rgb = [], [], [], []
         for pl in self.outlines:
             rgb = OUTLINE_RGB[pl.kind]
-            p = pl.points
+            p = np.asarray(pl.points, float)
             q = np.roll(p, -1, axis=0)
             dp, dq = (p - origin) @ n, (q - origin) @ n
             inside = (np.abs(dp) <= SLAB_MM) & (np.abs(dq) <= SLAB_MM)
-            for a, b in zip(p[inside], q[inside]):
-                pts += [project(a), project(b)]
-                lines.append((len(pts) - 2, len(pts) - 1))
-                line_rgb.append(rgb)
+            if inside.any():
+                seg_pts.append(np.stack([p[inside], q[inside]], axis=1))
+                seg_rgb += [rgb] * int(inside.sum())
             cross = (dp * dq < 0) & ~inside
-            for a, b, da, db in zip(p[cross], q[cross], dp[cross], dq[cross]):
-                pts.append(project(a + (b - a) * (da / (da - db))))
-                verts.append(len(pts) - 1)
-                vert_rgb.append(rgb)
-        _fill(self._outline_pd, pts, lines, verts, vert_rgb + line_rgb)
+            if cross.any():
+                t = (dp[cross] / (dp[cross] - dq[cross]))[:, None]
+                vert_pts.append(p[cross] + (q[cross] - p[cross]) * t)
+                vert_rgb += [rgb] * int(cross.sum())
+        verts = np.vstack(vert_pts) if vert_pts else np.zeros((0, 3))
+        segs = np.vstack(seg_pts).reshape(-1, 3) if seg_pts else np.zeros((0, 3))
+        pts = project(np.vstack([verts, segs]))
+        nv, ns_ = len(verts), len(segs) // 2
+        _fill(self._outline_pd, pts, nv + np.arange(2 * ns_).reshape(ns_, 2),
+              np.arange(nv), np.array(vert_rgb + seg_rgb).reshape(-1, 3))
 
     def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
         """(needle key, "entry" or "target", LPS point) for hit-testing."""

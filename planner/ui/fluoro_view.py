@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from planner.core.carm import CArm
@@ -49,6 +49,8 @@ class FluoroView(QWidget):
         self.carm = CArm()
         self.image: np.ndarray | None = None
         self.image_carm: CArm | None = None
+        self._pixmap: QPixmap | None = None
+        self._pixmap_size = (0, 0)
         self.overlay = Overlay()
         self.handles: list[tuple[tuple, str, np.ndarray]] = []
         self.banner: list[str] = []
@@ -61,7 +63,24 @@ class FluoroView(QWidget):
     # --- content ------------------------------------------------------------------------
     def set_image(self, carm: CArm, image: np.ndarray) -> None:
         self.image, self.image_carm = image, carm
+        self._pixmap = None
         self.update()
+
+    def _scaled(self, frame: QRectF) -> QPixmap:
+        """The DRR scaled to the view once per image and size, not on every repaint
+        (a needle drag repaints the overlay many times a second)."""
+        size = (int(frame.width()), int(frame.height()))
+        if self._pixmap is None or self._pixmap_size != size:
+            h, w = self.image.shape
+            img = QImage(w, h, QImage.Format.Format_Grayscale8)
+            row = img.bytesPerLine()
+            buf = np.frombuffer(img.bits(), np.uint8, count=row * h).reshape(h, row)
+            buf[:, :w] = self.image
+            self._pixmap = QPixmap.fromImage(img.scaled(
+                size[0], size[1], Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+            self._pixmap_size = size
+        return self._pixmap
 
     def set_overlay(self, overlay: Overlay, handles: list[tuple[tuple, str, np.ndarray]]
                     ) -> None:
@@ -95,11 +114,7 @@ class FluoroView(QWidget):
         p.fillRect(self.rect(), QColor(0, 0, 0))
         frame = self._frame()
         if self.image is not None:
-            h, w = self.image.shape
-            img = QImage(np.ascontiguousarray(self.image).data, w, h, w,
-                         QImage.Format.Format_Grayscale8)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            p.drawImage(frame, img)
+            p.drawPixmap(frame.topLeft(), self._scaled(frame))
         else:
             p.setPen(TEXT_RGB)
             p.drawText(frame, Qt.AlignmentFlag.AlignCenter, "rendering...")

@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
                 placed.add(view)
         self.layout_name = name
         self._maximized = None
+        self.planning.refresh_views()          # views just shown catch up
         self.layout_actions[name].setChecked(True)
         self.settings.setValue("view/layout", name)
         self.render_all()
@@ -310,6 +311,7 @@ class MainWindow(QMainWindow):
         for w in shown:
             w.setVisible(w is widget)
         self._maximized = widget
+        self.planning.refresh_views()
         self.render_all()
 
     def reset_views(self) -> None:

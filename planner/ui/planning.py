@@ -54,6 +54,7 @@ class PlanController(QObject):
         self.needle_views = needle_views or {}
         self.panel, self.undo = panel, undo
         self.side = "left"
+        self._outline_cache: tuple[Any, list] = (None, [])
         self._job: Job | None = None
         self._drag_old: Trajectory | None = None
         for v in [*views.values(), *self.needle_views.values()]:
@@ -209,21 +210,31 @@ class PlanController(QObject):
     def refresh_views(self) -> None:
         s = self.session
         needles = self.needles()
-        outlines = [] if s.current is None else model_outlines(s.levels[s.current].model)
+        outlines = [] if s.current is None else self._outlines(s.levels[s.current].model)
         level = "" if s.current is None else f"Level {s.levels[s.current].label}"
         selected = self.selected()
         for v in self.needle_views.values():
+            if not v.isVisible():
+                continue                      # brought up to date when shown
             if selected is None:
                 v.set_needle(None, None, None)
             else:
                 model, t = selected
                 v.set_needle(t.entry, t.target, model.frame.cranial, _isthmus_depth(model, t))
         for v in [*self.views.values(), *self.needle_views.values()]:
+            if not v.isVisible():
+                continue
             v.scene.set_plan(needles, outlines)
             v.scene.set_level_text(level)
             v.request_render()
         self.view3d.scene.needles.set_needles(needles)
         self.view3d.request_render()
+
+    def _outlines(self, model: Any) -> list:
+        """The model's outlines, made once per model (they do not move with the needle)."""
+        if self._outline_cache[0] is not model:
+            self._outline_cache = (model, model_outlines(model))
+        return self._outline_cache[1]
 
     def selected(self) -> tuple[Any, Trajectory] | None:
         """The current level's model and the needle of the selected side."""

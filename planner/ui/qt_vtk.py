@@ -17,6 +17,9 @@ class VtkWidget(QVTKRenderWindowInteractor):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        # no multisampling: on software OpenGL (llvmpipe) it multiplies the cost of every
+        # pixel, and the lines are drawn wide enough without it
+        self.GetRenderWindow().SetMultiSamples(0)
         self._render_pending = False
         self._finalized = False
         _LIVE.add(self)
