@@ -8,6 +8,7 @@ import numpy as np
 
 from planner.core.checks import walls
 from planner.core.checks.result import PASS, CheckSettings
+from planner.core.checks.views import CLOCK_TARGET
 from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
 
 BONE_END_HU = 150.0
@@ -40,19 +41,24 @@ def _entry(volume, start: np.ndarray, back: np.ndarray, max_mm: float = 35.0) ->
     return start + s[-1] * back
 
 
+def entry_at_clock(volume, model, side: str, hour: float) -> np.ndarray:
+    """Entry on the posterior bony surface, seen on the AP view at ``hour`` on the clock
+    face of the pedicle (12 cranial, clockwise with the patient's left on the viewer's
+    left), part of the way from the isthmus centre to the outline's rim."""
+    ped = model.pedicles[side]
+    f = model.frame
+    theta = np.radians(30.0 * hour)
+    toward = -np.sin(theta) * f.left + np.cos(theta) * f.cranial
+    rim = float(((ped.outline - ped.isthmus) @ toward).max())
+    q = ped.isthmus + ENTRY_RADIUS_FRACTION * rim * toward
+    return _entry(volume, q, -f.anterior)
+
+
 def _through_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
                      approach: str) -> Trajectory:
     """Entry seen at 10:00 (left) or 2:00 (right) on the pedicle in the AP view, on the
     posterior bony surface; the needle runs from there to the tip."""
-    ped = model.pedicles[side]
-    f = model.frame
-    sign = 1.0 if side == "left" else -1.0
-    toward = 0.866 * sign * f.left + 0.5 * f.cranial          # superolateral, AP view
-    rel = ped.outline - ped.isthmus
-    along = rel @ toward
-    rim = float(along.max())
-    q = ped.isthmus + ENTRY_RADIUS_FRACTION * rim * toward
-    entry = _entry(volume, q, -f.anterior)
+    entry = entry_at_clock(volume, model, side, CLOCK_TARGET[side])
     return Trajectory(side, entry, tip, gauge, approach)
 
 

@@ -19,6 +19,8 @@ VERDICT_RGB = {k: tuple(c / 255.0 for c in rgb) for k, rgb in CORE_VERDICT_RGB.i
 OUTLINE_RGB = {"canal": (0.20, 0.85, 0.95), "pedicle": (0.85, 0.95, 0.30),
                "body": (0.95, 0.80, 0.35)}
 LIFT_MM = 1.0          # toward the camera, above the slice
+BREACH_RING_MM = 4.0
+BREACH_RING_POINTS = 24
 SLAB_MM = 0.75         # outline segments this close to the plane count as in it
 
 
@@ -31,6 +33,8 @@ class Needle:
     diameter_mm: float
     selected: bool = False
     skin: np.ndarray | None = None     # where the shaft meets the skin (3-D view)
+    breach: np.ndarray | None = None   # where it comes closest to (or enters) the canal
+    breach_verdict: str = ""
 
 
 @dataclass
@@ -92,9 +96,12 @@ class SliceOverlay:
         self.handle_actor.GetProperty().RenderPointsAsSpheresOn()
         self._outline_pd, self.outline_actor = _polydata()
         self._outline_key: tuple | None = None
+        self._breach_pd, self.breach_actor = _polydata()
+        self.breach_actor.GetProperty().SetLineWidth(2.5)
         self.outline_actor.GetProperty().SetLineWidth(1.5)
         self.outline_actor.GetProperty().SetPointSize(3.0)
-        for a in (self.outline_actor, self.needle_actor, self.handle_actor):
+        for a in (self.outline_actor, self.needle_actor, self.handle_actor,
+                  self.breach_actor):
             renderer.AddActor(a)
 
     def set_content(self, needles: list[Needle], outlines: list[Polyline]) -> None:
@@ -123,10 +130,30 @@ class SliceOverlay:
         else:
             _fill(self._needle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
             _fill(self._handle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
+        self._update_breaches(n, project)
         key = (id(self.outlines), tuple(np.round(plane_point, 3)), tuple(n))
         if key != self._outline_key:      # outlines change with the slice, not the needle
             self._outline_key = key
             self._update_outlines(np.asarray(plane_point, float), n, project)
+
+    def _update_breaches(self, n: np.ndarray, project) -> None:
+        """A ring around each place where a needle comes too close to the canal."""
+        a = np.cross(n, [1.0, 0.0, 0.0] if abs(n[0]) < 0.9 else [0.0, 1.0, 0.0])
+        a /= np.linalg.norm(a)
+        b = np.cross(n, a)
+        ang = np.linspace(0, 2 * np.pi, BREACH_RING_POINTS, endpoint=False)
+        ring = np.cos(ang)[:, None] * a + np.sin(ang)[:, None] * b
+        pts, lines, rgbs = [], [], []
+        for nd in self.needles:
+            if nd.breach is None:
+                continue
+            base = len(pts) * BREACH_RING_POINTS
+            pts.append(project(nd.breach + BREACH_RING_MM * ring))
+            k = np.arange(BREACH_RING_POINTS)
+            lines.append(base + np.stack([k, (k + 1) % BREACH_RING_POINTS], axis=1))
+            rgbs += [VERDICT_RGB.get(nd.breach_verdict, VERDICT_RGB["fail"])] * len(k)
+        _fill(self._breach_pd, np.vstack(pts) if pts else np.zeros((0, 3)),
+              np.vstack(lines) if lines else [], [], np.array(rgbs).reshape(-1, 3))
 
     def _update_outlines(self, origin: np.ndarray, n: np.ndarray, project) -> None:
         seg_pts, vert_pts, seg_rgb, vert_rgb = [], [], [], []

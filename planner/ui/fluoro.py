@@ -171,6 +171,7 @@ class FluoroController(QObject):
                           "verdict": s.shown_verdict(s.current, side)}
                          for side, t in level.trajectories.items()]
                 overlay = level_overlay(carm, level.model, trajs)
+                overlay.lines += self._breach_marks(carm, level, s.current)
             for i, other in enumerate(s.levels):
                 for side, t in other.trajectories.items():
                     handles += [((i, side), "entry", t.entry), ((i, side), "target", t.target)]
@@ -179,6 +180,25 @@ class FluoroController(QObject):
                                                         s.shown_verdict(i, side))
             view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
             view.set_overlay(overlay, handles)
+
+    def _breach_marks(self, carm: CArm, level, index: int) -> list:
+        """A circle where a needle comes too close to (or enters) the canal."""
+        from planner.core.overlays import VERDICT_RGB, Polyline
+
+        out = []
+        for side in level.trajectories:
+            res = self.session.result(index, side)
+            medial = next(c for c in res["checks"] if c["id"] == "medial_wall")
+            if medial["verdict"] not in ("warn", "fail") or \
+                    "closest_point" not in medial["details"]:
+                continue
+            c = carm.project(np.asarray(medial["details"]["closest_point"]))
+            r = 4.0 * carm.magnification / carm.pixel_mm
+            ang = np.linspace(0, 2 * np.pi, 25)
+            ring = c + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+            out.append(Polyline(ring, VERDICT_RGB[medial["verdict"]], 2.0, closed=True,
+                                kind="breach"))
+        return out
 
     def stop(self) -> None:
         self.service.stop()

@@ -23,6 +23,7 @@ CHECK_NAMES = {
     "pedicle_fit": "Pedicle fit", "entry_clock": "Entry clock", "lung": "Lung and pleura",
 }
 SIDES = ("left", "right")
+CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 
 
 def verdict_icon(verdict: str, size: int = 14) -> QIcon:
@@ -55,6 +56,7 @@ class PlanPanel(QWidget):
     accepted_toggled = Signal(int, bool)
     gauge_chosen = Signal(int, str, str)        # level, side, gauge
     approach_chosen = Signal(int, str)          # level, approach
+    entry_clock_chosen = Signal(int, str, float)    # level, side, clock hour
     side_selected = Signal(str)
 
     def __init__(self, session: PlanSession, parent: QWidget | None = None):
@@ -99,6 +101,14 @@ class PlanPanel(QWidget):
         self.approach_combo.setToolTip("A new approach replaces the level's needles with the "
                                        "suggested ones")
         form.addRow("Approach", self.approach_combo)
+        self.clock_combo = QComboBox()
+        self.clock_combo.addItem("other")
+        for hour in CLOCK_HOURS:
+            self.clock_combo.addItem(f"{hour}:00", hour)
+        self.clock_combo.setToolTip("Move the entry to this clock position on the pedicle "
+                                    "outline as seen on the AP view (10:00 left, 2:00 "
+                                    "right are the usual entries)")
+        form.addRow("Snap entry to", self.clock_combo)
         lay.addLayout(form)
         self.headline = QLabel("Open a CT, then Add level")
         self.headline.setWordWrap(True)
@@ -126,6 +136,7 @@ class PlanPanel(QWidget):
         self.tabs.currentChanged.connect(self._tab)
         self.gauge_combo.activated.connect(self._gauge)
         self.approach_combo.activated.connect(self._approach)
+        self.clock_combo.activated.connect(self._clock)
         session.levels_changed.connect(self.refresh)
         session.level_changed.connect(lambda i: self.refresh())
         session.current_changed.connect(lambda i: self.refresh())
@@ -165,6 +176,13 @@ class PlanPanel(QWidget):
         if self.session.current is not None:
             self.approach_chosen.emit(self.session.current, self.approach_combo.currentText())
 
+    def _clock(self, n: int) -> None:
+        i = self.session.current
+        hour = self.clock_combo.itemData(n)
+        if i is not None and hour is not None and \
+                self.side in self.session.levels[i].trajectories:
+            self.entry_clock_chosen.emit(i, self.side, float(hour))
+
     def select_side(self, side: str) -> None:
         self.tabs.setCurrentIndex(SIDES.index(side))
 
@@ -173,6 +191,21 @@ class PlanPanel(QWidget):
         self._refresh_level_row(index)
         if index == self.session.current and side == self.side:
             self._refresh_checks()
+            self._show_clock()
+
+    def _show_clock(self) -> None:
+        """The entry's clock hour, when it sits on one (else "other")."""
+        s = self.session
+        res = None if s.current is None else s.result(s.current, self.side)
+        check = None if res is None else next(
+            (c for c in res["checks"] if c["id"] == "entry_clock"), None)
+        hour = None if check is None else check.get("value")
+        n = 0
+        if hour is not None:
+            nearest = round(hour) % 12 or 12
+            if abs(hour - round(hour)) < 0.25 and nearest in CLOCK_HOURS:
+                n = self.clock_combo.findData(nearest)
+        self.clock_combo.setCurrentIndex(max(n, 0))
 
     def _level_text(self, index: int) -> str:
         lv = self.session.levels[index]
@@ -203,7 +236,7 @@ class PlanPanel(QWidget):
                 if s.too_many_levels else "")
             has = s.current is not None
             for w in (self.label_combo, self.accept_box, self.gauge_combo, self.tabs,
-                      self.remove_button, self.approach_combo):
+                      self.remove_button, self.approach_combo, self.clock_combo):
                 w.setEnabled(has)
             self.tabs.setCurrentIndex(SIDES.index(self.side))
             if has:
@@ -213,6 +246,7 @@ class PlanPanel(QWidget):
                 traj = lv.trajectories.get(self.side)
                 if traj is not None:
                     self.gauge_combo.setCurrentText(traj.gauge)
+                self._show_clock()
                 if lv.trajectories:
                     self.approach_combo.setCurrentText(
                         next(iter(lv.trajectories.values())).approach)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 # imported here, in the GUI thread: a first import inside a worker thread races Qt
 from planner.core.anatomy.model import ModelError, build_model
-from planner.core.plan import suggest_plan
+from planner.core.plan import entry_at_clock, suggest_plan
 from planner.core.trajectory import Trajectory
 from planner.model.plan_session import Level, PlanSession, suggest_label
 from planner.render.plan_overlay import Needle, model_outlines
@@ -71,6 +71,7 @@ class PlanController(QObject):
             lambda i, ok: self.undo.push(commands.SetAccepted(session, i, ok)))
         panel.gauge_chosen.connect(self.set_gauge)
         panel.approach_chosen.connect(self.set_approach)
+        panel.entry_clock_chosen.connect(self.snap_entry)
         panel.side_selected.connect(self._side)
         session.levels_changed.connect(self.refresh_views)
         session.level_changed.connect(lambda i: self.refresh_views())
@@ -157,6 +158,19 @@ class PlanController(QObject):
         self.undo.push(commands.SetTrajectories(self.session, index, old, new,
                                                 f"{approach} approach"))
 
+    def snap_entry(self, index: int, side: str, hour: float) -> None:
+        level = self.session.levels[index]
+        if side not in level.model.pedicles:
+            self.window.statusBar().showMessage(f"No {side} pedicle in the model: "
+                                                "nothing to snap to", 6000)
+            return
+        old = level.trajectories[side]
+        entry = entry_at_clock(self.session.volume, level.model, side, hour)
+        new = Trajectory(side, entry, old.target, old.gauge, old.approach)
+        self.undo.push(commands.SetTrajectories(self.session, index, {side: old},
+                                                {side: new},
+                                                f"{side} entry to {hour:.0f}:00"))
+
     def _side(self, side: str) -> None:
         self.side = side
         self.refresh_views()
@@ -201,10 +215,16 @@ class PlanController(QObject):
         s = self.session
         for i, level in enumerate(s.levels):
             for side, t in level.trajectories.items():
-                skin = s.result(i, side)["skin_entry"].get("point")
+                res = s.result(i, side)
+                skin = res["skin_entry"].get("point")
+                medial = next(c for c in res["checks"] if c["id"] == "medial_wall")
+                near = medial["verdict"] in ("warn", "fail") and "closest_point" in \
+                    medial["details"]
                 out.append(Needle((i, side), t.entry, t.target, s.shown_verdict(i, side),
                                   t.diameter_mm, i == s.current and side == self.side,
-                                  None if skin is None else np.asarray(skin, float)))
+                                  None if skin is None else np.asarray(skin, float),
+                                  np.asarray(medial["details"]["closest_point"]) if near
+                                  else None, medial["verdict"]))
         return out
 
     def refresh_views(self) -> None:

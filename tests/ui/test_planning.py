@@ -99,6 +99,19 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     render(window)
     mid = (moved.entry + moved.target) / 2
     assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) > 3
+    # the breach is marked where it happens: a red ring around the closest point, on the
+    # slices and on the fluoroscopy
+    medial = next(c for c in window.session.result(0, "left")["checks"]
+                  if c["id"] == "medial_wall")
+    where = np.array(medial["details"]["closest_point"])
+    window.state.set_cursor(where)
+    render(window)
+    ring = window.views["axial"].scene.overlay._breach_pd
+    assert ring.GetNumberOfPoints() > 0
+    centre = np.array([ring.GetPoint(k) for k in range(ring.GetNumberOfPoints())]).mean(0)
+    assert np.linalg.norm((centre - where)[:2]) < 0.5
+    assert any(line.kind == "breach" and line.rgb == (230, 40, 40)
+               for line in window.fluoro_views["ap"].overlay.lines)
     # a drag is one undo step
     _undo(window, qtbot)
     restored = window.session.levels[0].trajectories["left"]
@@ -139,3 +152,26 @@ def test_click_outside_a_body_says_why_and_adds_nothing(window, qtbot, monkeypat
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "vertebral body" in shown[0]
     assert window.session.levels == []
+
+
+def test_snap_entry_to_a_clock_position(planned, qtbot):
+    """The suggested left entry sits at 10:00; two steps down the list with the keyboard
+    snap it to 11:00 then 12:00 (the entry_clock check reads it back), each one undo
+    step."""
+    window, _ = planned
+
+    def hour():
+        res = window.session.result(0, "left")
+        return next(c for c in res["checks"] if c["id"] == "entry_clock")["value"]
+
+    combo = window.panel.clock_combo
+    assert combo.currentText() == "10:00" and hour() == pytest.approx(10.0, abs=0.25)
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert hour() % 12 == pytest.approx(0.0, abs=0.25)
+    assert combo.currentText() == "12:00"
+    window.undo_stack.undo()
+    assert hour() == pytest.approx(11.0, abs=0.25)
+    window.undo_stack.undo()
+    assert hour() == pytest.approx(10.0, abs=0.25)
