@@ -22,6 +22,7 @@ LEVEL_LABELS = ([f"C{n}" for n in range(1, 8)] + [f"T{n}" for n in range(1, 13)]
 DEFAULT_LABEL = "L1"
 MAX_LEVELS_PER_SITTING = 3    # CLINICAL.md: more than three levels in one sitting is advised against
 DISC_MM = 8.0                 # a typical disc, for counting levels from a labelled one
+COUNT_ORIGINS = ("the sacrum", "the last rib", "C2")   # how the levels were counted
 UNVERIFIED = "unverified"
 
 
@@ -55,6 +56,7 @@ class PlanSession:
         self.volume: Any = None
         self.levels: list[Level] = []
         self.current: int | None = None
+        self.counted_from = ""                 # one of COUNT_ORIGINS once recorded
         self.settings = settings or CheckSettings()
         self._results: dict[tuple[int, str], dict[str, Any]] = {}
         self.levels_changed = Signal()          # ()
@@ -66,6 +68,7 @@ class PlanSession:
     def reset(self, volume: Any) -> None:
         self.volume = volume
         self.levels = []
+        self.counted_from = ""
         self._results.clear()
         self.current = None
         self.levels_changed.emit()
@@ -109,6 +112,12 @@ class PlanSession:
     def set_accepted(self, index: int, accepted: bool) -> None:
         self.levels[index].accepted = accepted
         self.level_changed.emit(index)
+
+    def set_counted_from(self, origin: str) -> None:
+        if origin and origin not in COUNT_ORIGINS:
+            raise ValueError(f"levels are counted from one of {', '.join(COUNT_ORIGINS)}")
+        self.counted_from = origin
+        self.levels_changed.emit()
 
     def set_label(self, index: int, label: str) -> None:
         if label not in LEVEL_LABELS:

@@ -20,6 +20,7 @@ OUTLINE_RGB = {"canal": (0.20, 0.85, 0.95), "pedicle": (0.85, 0.95, 0.30),
                "body": (0.95, 0.80, 0.35)}
 LIFT_MM = 1.0          # toward the camera, above the slice
 BREACH_RING_MM = 4.0
+OTHER_LEVEL_NEAR_MM = 10.0
 BREACH_RING_POINTS = 24
 SLAB_MM = 0.75         # outline segments this close to the plane count as in it
 
@@ -35,6 +36,7 @@ class Needle:
     skin: np.ndarray | None = None     # where the shaft meets the skin (3-D view)
     breach: np.ndarray | None = None   # where it comes closest to (or enters) the canal
     breach_verdict: str = ""
+    current: bool = True               # of the level being planned (always drawn)
 
 
 @dataclass
@@ -88,6 +90,7 @@ class SliceOverlay:
 
     def __init__(self, renderer: vtk.vtkRenderer) -> None:
         self.needles: list[Needle] = []
+        self.shown_needles: list[Needle] = []
         self.outlines: list[Polyline] = []
         self._needle_pd, self.needle_actor = _polydata()
         self.needle_actor.GetProperty().SetLineWidth(3.0)
@@ -117,14 +120,19 @@ class SliceOverlay:
             p = np.asarray(p, float)
             return p - ((p - lift) @ n)[..., None] * n
 
-        if self.needles:
-            ends = np.array([[nd.entry, nd.target] for nd in self.needles])
+        # other levels' needles only near this slice: projected from afar they clutter it
+        shown = [nd for nd in self.needles if nd.current or min(
+            abs((nd.entry - plane_point) @ n), abs((nd.target - plane_point) @ n))
+            <= OTHER_LEVEL_NEAR_MM or ((nd.entry - plane_point) @ n) *
+            ((nd.target - plane_point) @ n) < 0]
+        self.shown_needles = shown
+        if shown:
+            ends = np.array([[nd.entry, nd.target] for nd in shown])
             rgb = np.array([VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
-                            for nd in self.needles])
-            ring = np.where(np.array([nd.selected for nd in self.needles])[:, None],
-                            1.0, rgb)
+                            for nd in shown])
+            ring = np.where(np.array([nd.selected for nd in shown])[:, None], 1.0, rgb)
             pts = project(ends.reshape(-1, 3))
-            k = len(self.needles)
+            k = len(shown)
             _fill(self._needle_pd, pts, np.arange(2 * k).reshape(k, 2), [], rgb)
             _fill(self._handle_pd, pts, [], np.arange(2 * k), np.repeat(ring, 2, axis=0))
         else:
@@ -144,7 +152,7 @@ class SliceOverlay:
         ang = np.linspace(0, 2 * np.pi, BREACH_RING_POINTS, endpoint=False)
         ring = np.cos(ang)[:, None] * a + np.sin(ang)[:, None] * b
         pts, lines, rgbs = [], [], []
-        for nd in self.needles:
+        for nd in self.shown_needles:
             if nd.breach is None:
                 continue
             base = len(pts) * BREACH_RING_POINTS
@@ -181,7 +189,7 @@ class SliceOverlay:
     def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
         """(needle key, "entry" or "target", LPS point) for hit-testing."""
         out = []
-        for nd in self.needles:
+        for nd in self.shown_needles:
             out += [(nd.key, "entry", nd.entry), (nd.key, "target", nd.target)]
         return out
 

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 STANDARD_BUTTONS = (("true AP", "True AP"), ("en face left", "En face L"),
-                    ("en face right", "En face R"), ("true lateral", "True lateral"))
+                    ("en face right", "En face R"), ("true lateral", "True lateral"),
+                    ("overview", "Wide AP overview"))
 
 
 def dicom_angles(primary: float, secondary: float) -> str:

@@ -82,3 +82,15 @@ class SetLabel(QUndoCommand):
 
     def undo(self) -> None:
         self.session.set_label(self.index, self.old)
+
+
+class SetCountedFrom(QUndoCommand):
+    def __init__(self, session: PlanSession, origin: str):
+        super().__init__(f"Levels counted from {origin or '(not recorded)'}")
+        self.session, self.origin, self.old = session, origin, session.counted_from
+
+    def redo(self) -> None:
+        self.session.set_counted_from(self.origin)
+
+    def undo(self) -> None:
+        self.session.set_counted_from(self.old)

@@ -18,6 +18,7 @@ from planner.ui.drr_service import PREVIEW, SETTLED, DrrService
 from planner.ui.fluoro_view import FluoroView
 
 SETTLE_MS = 250           # after the last angle change, the full-quality image
+OVERVIEW_DETECTOR_MM = 480.0    # about 34 cm at the spine: five or six levels
 PATIENT_POSITION = "prone"
 
 
@@ -99,7 +100,8 @@ class FluoroController(QObject):
         level = self._level()
         if level is None:
             return
-        view = self._standard(name)
+        wide = name == "overview"        # the true AP with a wide field, to count levels
+        view = self._standard("true AP" if wide else name)
         if view is None:
             self.window_message(f"No {name} view: the model has no pedicle on that side")
             return
@@ -112,7 +114,9 @@ class FluoroController(QObject):
             t = level.trajectories.get(side)
             iso = ((t.entry + t.target) / 2 if t is not None
                    else level.model.pedicles[side].isthmus)
-        self.views["ap"].carm = view.carm(iso, patient_position=PATIENT_POSITION)
+        self.views["ap"].carm = view.carm(iso, patient_position=PATIENT_POSITION,
+                                          detector_mm=OVERVIEW_DETECTOR_MM if wide else
+                                          CArm().detector_mm)
         self._describe()
         self.request("ap", SETTLED)
 
@@ -178,8 +182,27 @@ class FluoroController(QObject):
                     if i != s.current:
                         overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
                                                         s.shown_verdict(i, side))
+            self._level_labels(carm, overlay)
             view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
             view.set_overlay(overlay, handles)
+
+    def _level_labels(self, carm: CArm, overlay: Overlay) -> None:
+        """Each planned level's label beside its body, and how the levels were counted."""
+        from planner.core.overlays import Label
+
+        s = self.session
+        n = carm.pixels
+        for i, level in enumerate(s.levels):
+            c = carm.project(level.model.centre)
+            overlay.labels.append(Label((c[0] + 0.09 * n, c[1] - 0.02 * n),
+                                        f"< {level.label}",
+                                        (255, 255, 255) if i == s.current else
+                                        (200, 200, 200), size=max(14, n // 28)))
+        if s.levels:
+            overlay.labels.append(Label((0.03 * n, 0.90 * n),
+                                        f"levels counted from {s.counted_from}"
+                                        if s.counted_from else
+                                        "level count not recorded", size=12))
 
     def _breach_marks(self, carm: CArm, level, index: int) -> list:
         """A circle where a needle comes too close to (or enters) the canal."""

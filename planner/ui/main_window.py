@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
                                QMessageBox, QProgressDialog, QVBoxLayout, QWidget)
 
@@ -33,6 +33,9 @@ LAYOUTS: dict[str, list[list[str]]] = {
     "Fluoroscopy": [["ap", "lateral"]],
 }
 DEFAULT_LAYOUT = "Planning"
+VIEW_TITLES = {"axial": "Axial", "sagittal": "Sagittal", "coronal": "Coronal", "3d": "3D",
+               "ap": "Fluoroscopy, frontal plane", "lateral": "Fluoroscopy, lateral plane",
+               "bullseye": "Down the needle", "progression": "Needle progression plane"}
 
 
 def load_job(path: str | None, series_uid: str | None, allow_non_ct: bool) -> Callable:
@@ -125,6 +128,12 @@ class MainWindow(QMainWindow):
         self._add(m, "Open &DICOM folder...", self.ask_open_folder, QKeySequence.StandardKey.Open)
         self._add(m, "Open NIfTI/NRRD &file...", self.ask_open_file, "Ctrl+Shift+O")
         self._add(m, "Open the &sample case", lambda: self.open_path(None))
+        m.addSeparator()
+        shots = m.addMenu("Export &screenshot")
+        self._add(shots, "Whole window...", lambda: self.ask_screenshot(None), "Ctrl+E")
+        for key, title in VIEW_TITLES.items():
+            self._add(shots, f"{title}...", lambda checked=False, key=key:
+                      self.ask_screenshot(key))
         m.addSeparator()
         self._add(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         e = self.menuBar().addMenu("&Edit")
@@ -270,6 +279,37 @@ class MainWindow(QMainWindow):
         if volume.warnings:
             self.statusBar().showMessage("Warning: " + "; ".join(volume.warnings), 15000)
         self.render_all()
+
+    # --- screenshots --------------------------------------------------------------------
+    def screenshot(self, view: str | None) -> QImage:
+        """The whole window (None) or one view, as rendered."""
+        from planner.ui.screenshot import view_image, window_image
+
+        if view is None:
+            return window_image(self)
+        widget = self.all_views[view]
+        if isinstance(widget, FluoroView):
+            return widget.grab().toImage()
+        return view_image(widget)
+
+    def ask_screenshot(self, view: str | None) -> None:
+        if view is not None and not self.all_views[view].isVisible():
+            QMessageBox.information(self, "Export screenshot",
+                                    f"The {VIEW_TITLES[view]} view is not shown in this "
+                                    "layout: choose a layout that shows it first.")
+            return
+        start = str(Path(self.settings.value("last_dir", str(Path.home()))) /
+                    f"{view or 'window'}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export screenshot", start,
+                                              "PNG image (*.png)")
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if self.screenshot(view).save(path, "PNG"):
+            self.statusBar().showMessage(f"Saved {path}", 6000)
+        else:
+            QMessageBox.critical(self, "Export screenshot", f"Could not write {path}")
 
     # --- view handling ------------------------------------------------------------------
     def set_layout(self, name: str) -> None:

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
-from planner.model.plan_session import LEVEL_LABELS, MAX_LEVELS_PER_SITTING, PlanSession
+from planner.model.plan_session import (COUNT_ORIGINS, LEVEL_LABELS, MAX_LEVELS_PER_SITTING,
+                                        PlanSession)
 from planner.render.plan_overlay import VERDICT_RGB
 
 CHECK_NAMES = {
@@ -56,6 +57,7 @@ class PlanPanel(QWidget):
     accepted_toggled = Signal(int, bool)
     gauge_chosen = Signal(int, str, str)        # level, side, gauge
     approach_chosen = Signal(int, str)          # level, approach
+    counted_from_chosen = Signal(str)
     entry_clock_chosen = Signal(int, str, float)    # level, side, clock hour
     side_selected = Signal(str)
 
@@ -74,6 +76,16 @@ class PlanPanel(QWidget):
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         lay.addLayout(row)
+        count_row = QHBoxLayout()
+        count_row.addWidget(QLabel("Levels counted from"))
+        self.count_combo = QComboBox()
+        self.count_combo.addItem("not recorded", "")
+        for origin in COUNT_ORIGINS:
+            self.count_combo.addItem(origin, origin)
+        self.count_combo.setToolTip("How the level labels were found (on the wide AP "
+                                    "overview): recorded with the plan")
+        count_row.addWidget(self.count_combo, 1)
+        lay.addLayout(count_row)
         self.levels = QListWidget()
         self.levels.setMaximumHeight(110)
         lay.addWidget(self.levels)
@@ -137,6 +149,8 @@ class PlanPanel(QWidget):
         self.gauge_combo.activated.connect(self._gauge)
         self.approach_combo.activated.connect(self._approach)
         self.clock_combo.activated.connect(self._clock)
+        self.count_combo.activated.connect(
+            lambda n: self.counted_from_chosen.emit(self.count_combo.itemData(n)))
         session.levels_changed.connect(self.refresh)
         session.level_changed.connect(lambda i: self.refresh())
         session.current_changed.connect(lambda i: self.refresh())
@@ -209,7 +223,7 @@ class PlanPanel(QWidget):
 
     def _level_text(self, index: int) -> str:
         lv = self.session.levels[index]
-        parts = [lv.label + ("" if lv.accepted else "  (model unchecked)")]
+        parts = [lv.label]
         for side in SIDES:
             v = self.session.shown_verdict(index, side)
             if v is not None:
@@ -230,6 +244,7 @@ class PlanPanel(QWidget):
                 self.levels.addItem(QListWidgetItem(self._level_text(n)))
             if s.current is not None:
                 self.levels.setCurrentRow(s.current)
+            self.count_combo.setCurrentIndex(max(0, self.count_combo.findData(s.counted_from)))
             self.level_warning.setText(
                 f"{len(s.levels)} levels: more than {MAX_LEVELS_PER_SITTING} in one sitting "
                 "raises the risk of cement and fat embolism (CLINICAL.md)"

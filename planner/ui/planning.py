@@ -72,6 +72,9 @@ class PlanController(QObject):
         panel.gauge_chosen.connect(self.set_gauge)
         panel.approach_chosen.connect(self.set_approach)
         panel.entry_clock_chosen.connect(self.snap_entry)
+        panel.counted_from_chosen.connect(
+            lambda o: o != session.counted_from and
+            self.undo.push(commands.SetCountedFrom(session, o)))
         panel.side_selected.connect(self._side)
         session.levels_changed.connect(self.refresh_views)
         session.level_changed.connect(lambda i: self.refresh_views())
@@ -224,7 +227,7 @@ class PlanController(QObject):
                                   t.diameter_mm, i == s.current and side == self.side,
                                   None if skin is None else np.asarray(skin, float),
                                   np.asarray(medial["details"]["closest_point"]) if near
-                                  else None, medial["verdict"]))
+                                  else None, medial["verdict"], i == s.current))
         return out
 
     def refresh_views(self) -> None:

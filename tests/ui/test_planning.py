@@ -175,3 +175,50 @@ def test_snap_entry_to_a_clock_position(planned, qtbot):
     assert hour() == pytest.approx(11.0, abs=0.25)
     window.undo_stack.undo()
     assert hour() == pytest.approx(10.0, abs=0.25)
+
+
+def test_export_a_screenshot_of_a_view_and_of_the_window(planned, tmp_path, monkeypatch):
+    """File > Export screenshot writes a PNG of what the view shows (the needle's pixels
+    are in it), and of the whole window with the VTK views composited."""
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    window, _ = planned
+    out = tmp_path / "axial.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.ask_screenshot("axial")
+    axial = window.views["axial"]
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert img.shape[:2] == (axial.height(), axial.width())
+    assert np.abs(img - read_pixels(axial.GetRenderWindow()).astype(int)).max() <= 1
+    whole = tmp_path / "window.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(whole), ""))
+    window.ask_screenshot(None)
+    shot = np.asarray(Image.open(whole).convert("RGB")).astype(int)
+    at = axial.mapTo(window, QPoint(0, 0))
+    part = shot[at.y():at.y() + axial.height(), at.x():at.x() + axial.width()]
+    assert np.abs(part - img).max() <= 1        # the VTK pixels, not an empty grab
+
+
+def test_levels_are_labelled_from_the_first_and_a_fourth_warns(window, qtbot, sample_truth):
+    """L1 first (the default label), then clicks in T12, T11 and L2: each is labelled by
+    counting from L1, and the fourth level brings the more-than-three warning. The count's
+    origin is recorded and written on the wide AP overview."""
+    labels = ("L1", "T12", "T11", "L2")
+    for lab in labels:
+        centre = np.array(next(x for x in sample_truth["levels"]
+                               if x["label"] == lab)["body_center"])
+        window.planning.add_level_at(centre)
+        qtbot.waitUntil(lambda: window.planning._job is None, timeout=20000)
+    assert [lv.label for lv in window.session.levels] == list(labels)
+    assert "more than 3" in window.panel.level_warning.text()
+    combo = window.panel.count_combo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)                  # "the sacrum"
+    assert window.session.counted_from == "the sacrum"
+    qtbot.mouseClick(window.carm_panel.buttons["overview"], Qt.MouseButton.LeftButton)
+    texts = [lab.text for lab in window.fluoro_views["ap"].overlay.labels]
+    assert "levels counted from the sacrum" in texts
+    assert all(f"< {lab}" in texts for lab in labels)
+    window.undo_stack.undo()
+    assert window.session.counted_from == ""
