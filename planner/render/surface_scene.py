@@ -11,7 +11,8 @@ from planner.render.vtk_util import array_to_image, matrix_to_vtk
 BONE_THRESHOLD_HU = 160.0
 SMOOTH_SIGMA_VOXELS = 0.7   # closes pin-holes in thin, noisy cortex before the iso-surface
 MAX_SURFACE_VOXELS = 6_000_000
-MAX_SURFACE_POLYS = 25_000
+MAX_SURFACE_POLYS = 25_000          # a few vertebrae (the sample case)
+MAX_SURFACE_POLYS_LARGE = 60_000    # a whole chest or abdomen keeps its shape
 FOCUS_DISTANCE_MM = 380.0
 
 
@@ -41,18 +42,30 @@ def bone_surface(volume, threshold: float = BONE_THRESHOLD_HU) -> vtk.vtkPolyDat
     fe.Update()
     surface = fe.GetOutput()
     n = surface.GetNumberOfPolys()
-    if n > MAX_SURFACE_POLYS:
+    cap = int(np.clip(n // 5, MAX_SURFACE_POLYS, MAX_SURFACE_POLYS_LARGE))
+    if n > cap:
         # software OpenGL spends its time per vertex: a lighter mesh keeps the 3-D view
         # interactive while a needle is dragged (about 8 ms at 25k triangles instead of 18 at 86k)
         dec = vtk.vtkQuadricDecimation()
         dec.SetInputData(surface)
-        dec.SetTargetReduction(1.0 - MAX_SURFACE_POLYS / n)
+        dec.SetTargetReduction(1.0 - cap / n)
         dec.Update()
         normals = vtk.vtkPolyDataNormals()
         normals.SetInputConnection(dec.GetOutputPort())
         normals.SplittingOff()
         normals.Update()
         surface = normals.GetOutput()
+    if np.linalg.det(volume.affine[:3, :3]) < 0:
+        # a mirroring index->LPS affine (NIfTI stored L-A-S, for one) reverses the
+        # triangles' winding on the actor: OpenGL then takes the outside for the back
+        # and two-sided lighting darkens it. The normals transform correctly; only the
+        # winding is reversed here.
+        rev = vtk.vtkReverseSense()
+        rev.SetInputData(surface)
+        rev.ReverseCellsOn()
+        rev.ReverseNormalsOff()
+        rev.Update()
+        surface = rev.GetOutput()
     out = vtk.vtkPolyData()
     out.ShallowCopy(surface)
     return out

@@ -84,6 +84,8 @@ class FluoroController(QObject):
         lateral = self._standard("true lateral")
         self.views["lateral"].carm = lateral.carm(level.model.centre,
                                                   patient_position=PATIENT_POSITION)
+        self.views["lateral"].caption = "true lateral"
+        self.refresh_overlays()              # drawn with the lateral plane's new angles
         self.request("lateral", SETTLED)
 
     def _standard(self, name: str):

@@ -268,8 +268,8 @@ class MainWindow(QMainWindow):
         self.view3d.scene.set_banner("\n".join(x for x in (name, m.get("study_description", ""))
                                                if x))
         self.view3d.set_surface(surface, volume.affine)
-        self.fluoro.set_volume(volume, [x for x in (name, m.get("study_description", ""))
-                                        if x])
+        self.fluoro.set_volume(volume, [x for x in (name, m.get("study_description", ""),
+                                                    m.get("series_description", "")) if x])
         self.setWindowTitle(f"{APP_TITLE} - {name} - {m.get('series_description', '')}")
         ni, nj, nk = volume.shape_ijk
         sp = volume.spacing
