@@ -200,8 +200,28 @@ class NeedleTubes:
     def __init__(self, renderer: vtk.vtkRenderer) -> None:
         self.renderer = renderer
         self._pipes: list[tuple[vtk.vtkLineSource, vtk.vtkTubeFilter, vtk.vtkActor]] = []
+        self.needles: list[Needle] = []
+        self._ends_pd, self.ends_actor = _polydata()
+        self.ends_actor.GetProperty().SetPointSize(10.0)
+        self.ends_actor.GetProperty().RenderPointsAsSpheresOn()
+        renderer.AddActor(self.ends_actor)
+
+    def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
+        out = []
+        for nd in self.needles:
+            out += [(nd.key, "entry", nd.entry), (nd.key, "target", nd.target)]
+        return out
 
     def set_needles(self, needles: list[Needle]) -> None:
+        self.needles = needles
+        if needles:
+            ends = np.array([[nd.entry, nd.target] for nd in needles]).reshape(-1, 3)
+            rgb = np.array([(1.0, 1.0, 1.0) if nd.selected else
+                            VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
+                            for nd in needles])
+            _fill(self._ends_pd, ends, [], np.arange(len(ends)), np.repeat(rgb, 2, axis=0))
+        else:
+            _fill(self._ends_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
         while len(self._pipes) < len(needles):
             line = vtk.vtkLineSource()
             tube = vtk.vtkTubeFilter()

@@ -61,3 +61,28 @@ def show_about(parent: QWidget | None) -> None:
                       f"<b>Pedicle Planner {__version__}</b><p>{NOT_A_DEVICE}</p>"
                       "<p>Licensed under the BSD 3-Clause licence. Built with PySide6 "
                       "(LGPL), VTK (BSD), pydicom (MIT), NumPy and SciPy (BSD).</p>")
+
+
+CONTROLS = (
+    ("Slices", [("Wheel, Up/Down, PgUp/PgDn", "scroll through slices"),
+                ("Left-drag", "move the crosshair (every view follows)"),
+                ("Right-drag", "window and level"), ("Middle-drag", "pan"),
+                ("Ctrl+wheel", "zoom"), ("Double-click", "maximise the view, again to restore"),
+                ("Ctrl+1..4", "window presets"), ("R", "reset the views")]),
+    ("Planning", [("A, then click in a body", "add a level with the suggested plan"),
+                  ("Drag a needle end", "move the entry or the tip (slices, needle views, "
+                   "fluoroscopy)"),
+                  ("S", "switch between the left and right needle"),
+                  ("Delete", "remove the level"), ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
+                  ("Alt+1..4", "layouts"), ("Ctrl+E", "export a screenshot")]),
+    ("Fluoroscopy", [("F5", "true AP"), ("F6 / F7", "en face left / right"),
+                     ("F8", "true lateral"), ("F9", "wide AP overview to count levels")]),
+)
+
+
+def show_controls(parent: QWidget | None) -> None:
+    rows = "".join(
+        f"<tr><td colspan=2><b>{group}</b></td></tr>" + "".join(
+            f"<tr><td style='padding-right:14px'>{keys}</td><td>{what}</td></tr>"
+            for keys, what in items) for group, items in CONTROLS)
+    QMessageBox.information(parent, "Keyboard and mouse", f"<table>{rows}</table>")

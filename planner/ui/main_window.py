@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QM
 
 from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
-from planner.ui.carm_panel import CArmPanel
-from planner.ui.dialogs import SeriesDialog, show_about
+from planner.ui.carm_panel import STANDARD_BUTTONS, CArmPanel
+from planner.ui.dialogs import SeriesDialog, show_about, show_controls
 from planner.ui.fluoro import FluoroController
 from planner.ui.fluoro_view import FluoroView
 from planner.ui.needle_view import NeedleView
@@ -147,6 +147,12 @@ class MainWindow(QMainWindow):
         self.add_level_action = self._add(
             p, "&Add level (click inside a vertebral body)",
             lambda: self.planning.set_add_mode(True), "A")
+        self._add(p, "&Remove the level", self._remove_level, QKeySequence.StandardKey.Delete)
+        self._add(p, "Switch the needle &side (left/right)", self._switch_side, "S")
+        p.addSeparator()
+        for n, (name, text) in enumerate(STANDARD_BUTTONS):
+            self._add(p, f"C-arm: {text}", lambda checked=False, name=name:
+                      self.fluoro.show_standard_view(name), f"F{n + 5}")
         v = self.menuBar().addMenu("&View")
         group = QActionGroup(self)
         self.preset_actions: dict[str, QAction] = {}
@@ -171,6 +177,7 @@ class MainWindow(QMainWindow):
             self.layout_actions[name] = a
         self._add(v, "&Reset views", self.reset_views, "R")
         h = self.menuBar().addMenu("&Help")
+        self._add(h, "&Keyboard and mouse", lambda: show_controls(self), "F1")
         self._add(h, "&About Pedicle Planner", lambda: show_about(self))
 
     def _add(self, menu, text: str, slot: Callable, shortcut: Any = None) -> QAction:
@@ -279,6 +286,14 @@ class MainWindow(QMainWindow):
         if volume.warnings:
             self.statusBar().showMessage("Warning: " + "; ".join(volume.warnings), 15000)
         self.render_all()
+
+    # --- plan shortcuts -----------------------------------------------------------------
+    def _remove_level(self) -> None:
+        if self.session.current is not None:
+            self.panel.remove_level_requested.emit(self.session.current)
+
+    def _switch_side(self) -> None:
+        self.panel.select_side("right" if self.panel.side == "left" else "left")
 
     # --- screenshots --------------------------------------------------------------------
     def screenshot(self, view: str | None) -> QImage:

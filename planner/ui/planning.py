@@ -57,6 +57,9 @@ class PlanController(QObject):
         self._outline_cache: tuple[Any, list] = (None, [])
         self._job: Job | None = None
         self._drag_old: Trajectory | None = None
+        view3d.handle_grabbed.connect(self.grab_handle)
+        view3d.handle_moved.connect(self.move_handle)
+        view3d.handle_released.connect(self.release_handle)
         for v in [*views.values(), *self.needle_views.values()]:
             v.level_clicked.connect(self.add_level_at)
             v.handle_grabbed.connect(self.grab_handle)

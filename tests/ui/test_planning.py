@@ -222,3 +222,33 @@ def test_levels_are_labelled_from_the_first_and_a_fourth_warns(window, qtbot, sa
     assert all(f"< {lab}" in texts for lab in labels)
     window.undo_stack.undo()
     assert window.session.counted_from == ""
+
+
+def test_drag_a_needle_tip_in_3d(planned, qtbot):
+    """In the 3-D view a press on the tip grabs it (the camera does not turn) and a drag
+    moves it in the plane facing the camera; elsewhere a drag turns the camera."""
+    window, _ = planned
+    view = window.view3d
+    render(window)
+    before = window.session.levels[0].trajectories["left"]
+    cam = view.scene.renderer.GetActiveCamera()
+    position = np.array(cam.GetPosition())
+    ren = view.scene.renderer
+    ren.SetWorldPoint(*before.target, 1.0)
+    ren.WorldToDisplay()
+    x, y, _ = ren.GetDisplayPoint()
+    start = QPoint(int(round(x)), int(round(view.height() - 1 - y)))
+    assert view.handle_at(start) is not None
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, 11):
+        qtbot.mouseMove(view, start + QPoint(0, -2 * k))      # up on screen: cranial
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=start + QPoint(0, -20))
+    after = window.session.levels[0].trajectories["left"]
+    assert np.allclose(after.entry, before.entry)
+    moved = after.target - before.target
+    assert moved[2] > 2.0                                     # toward the head
+    view_dir = np.array(cam.GetFocalPoint()) - position
+    assert abs(moved @ view_dir / np.linalg.norm(view_dir)) < 0.5   # facing the camera
+    assert np.allclose(cam.GetPosition(), position)
+    window.undo_stack.undo()
+    assert np.allclose(window.session.levels[0].trajectories["left"].target, before.target)
