@@ -36,6 +36,7 @@ class FluoroController(QObject):
         self._settle.timeout.connect(lambda: self.request("ap", SETTLED))
         self.volume: Any = None
         self._banner: list[str] = []
+        self._static: dict[str, tuple] = {}
         self._level_id: int | None = None
         self.view_name = "true AP"
         panel.angles_changed.connect(self.set_angles)
@@ -173,10 +174,10 @@ class FluoroController(QObject):
             overlay = Overlay()
             handles = []
             if level is not None:
-                trajs = [{"entry": t.entry, "target": t.target, "diameter_mm": t.diameter_mm,
-                          "verdict": s.shown_verdict(s.current, side)}
-                         for side, t in level.trajectories.items()]
-                overlay = level_overlay(carm, level.model, trajs)
+                overlay = self._static_overlay(name, carm, level.model)
+                for side, t in level.trajectories.items():
+                    overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
+                                                    s.shown_verdict(s.current, side))
                 overlay.lines += self._breach_marks(carm, level, s.current)
             for i, other in enumerate(s.levels):
                 for side, t in other.trajectories.items():
@@ -187,6 +188,15 @@ class FluoroController(QObject):
             self._level_labels(carm, overlay)
             view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
             view.set_overlay(overlay, handles)
+
+    def _static_overlay(self, name: str, carm: CArm, model) -> Overlay:
+        """A fresh overlay holding what does not move with the needles (pedicles, walls,
+        the side label), computed once per view, C-arm position and model."""
+        cached = self._static.get(name)
+        if cached is None or cached[0] is not carm or cached[1] is not model:
+            cached = (carm, model, level_overlay(carm, model, []))
+            self._static[name] = cached
+        return Overlay(list(cached[2].lines), list(cached[2].labels))
 
     def _level_labels(self, carm: CArm, overlay: Overlay) -> None:
         """Each planned level's label beside its body, and how the levels were counted."""

@@ -27,8 +27,13 @@ SIDES = ("left", "right")
 CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 
 
+_ICONS: dict[str, QIcon] = {}
+
+
 def verdict_icon(verdict: str, size: int = 14) -> QIcon:
-    """A filled traffic-light disc in the verdict's colour."""
+    """A filled traffic-light disc in the verdict's colour (made once per verdict)."""
+    if verdict in _ICONS:
+        return _ICONS[verdict]
     pix = QPixmap(size, size)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
@@ -37,7 +42,8 @@ def verdict_icon(verdict: str, size: int = 14) -> QIcon:
     p.setPen(QColor(40, 40, 40))
     p.drawEllipse(1, 1, size - 2, size - 2)
     p.end()
-    return QIcon(pix)
+    _ICONS[verdict] = QIcon(pix)
+    return _ICONS[verdict]
 
 
 def _value_text(check: dict[str, Any]) -> str:
@@ -295,21 +301,25 @@ class PlanPanel(QWidget):
             "font-weight: bold; padding: 4px; border-radius: 3px; color: black; "
             f"background: rgb({int(255 * rgb[0])}, {int(255 * rgb[1])}, {int(255 * rgb[2])});")
         checks = res["checks"]
-        self.table.setRowCount(len(checks))
+        if self.table.rowCount() != len(checks):
+            self.table.setRowCount(len(checks))
+            for r in range(len(checks)):
+                for col in range(3):
+                    self.table.setItem(r, col, QTableWidgetItem())
+        # while a needle is dragged this runs every frame: texts are updated in place
         for r, c in enumerate(checks):
-            name = QTableWidgetItem(verdict_icon(c["verdict"]), CHECK_NAMES.get(c["id"], c["id"]))
             tip = c.get("rule", "")
             reason = c.get("details", {}).get("reason")
             if reason:
                 tip += f"\n{reason}"
-            name.setToolTip(tip)
+            name, value, verdict = (self.table.item(r, col) for col in range(3))
+            name.setIcon(verdict_icon(c["verdict"]))
+            name.setText(CHECK_NAMES.get(c["id"], c["id"]))
             name.setData(Qt.ItemDataRole.UserRole, c["id"])
-            value = QTableWidgetItem(_value_text(c))
-            value.setToolTip(tip)
-            verdict = QTableWidgetItem(c["verdict"])
-            verdict.setToolTip(tip)
-            for col, item in enumerate((name, value, verdict)):
-                self.table.setItem(r, col, item)
+            value.setText(_value_text(c))
+            verdict.setText(c["verdict"])
+            for item in (name, value, verdict):
+                item.setToolTip(tip)
 
     def check_verdict(self, check_id: str) -> str | None:
         """The verdict shown in the table for one check (tests read the panel)."""
