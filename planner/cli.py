@@ -176,12 +176,14 @@ def cmd_drr(args: argparse.Namespace) -> int:
         if not args.level_point:
             return _fail("--view needs --level-point inside the level's vertebral body")
         from planner.core.anatomy.model import build_model
-        from planner.core.standard_views import en_face_directions, standard_views
+        from planner.core.standard_views import (en_face_directions, standard_views,
+                                                 view_isocentre)
 
         model = build_model(vol, iso)
         f = model.frame
-        axes = en_face_directions(model, None if plan is None else {
-            t["side"]: (t["entry"], t["target"]) for t in plan["trajectories"]})
+        needles = None if plan is None else {
+            t["side"]: (t["entry"], t["target"]) for t in plan["trajectories"]}
+        axes = en_face_directions(model, needles)
         views = {v.name.replace(" ", "-").replace("true-", ""): v for v in
                  standard_views(f.left, f.anterior, f.cranial, en_face=axes,
                                 patient_position=args.patient_position)}
@@ -191,7 +193,7 @@ def cmd_drr(args: argparse.Namespace) -> int:
         chosen = views[args.view]
         primary, secondary, described = (chosen.primary_deg, chosen.secondary_deg,
                                          chosen.from_true_ap)
-        iso = model.centre
+        iso = view_isocentre(chosen.name, model, needles)
     carm = CArm(primary_deg=primary, secondary_deg=secondary, isocentre=iso,
                 pixels=args.size, patient_position=args.patient_position)
     t0 = time.perf_counter()

@@ -95,3 +95,19 @@ def en_face_directions(model, needles: dict[str, tuple[np.ndarray, np.ndarray]] 
     for side, (entry, target) in (needles or {}).items():
         out[side] = np.subtract(target, entry)
     return out
+
+
+def view_isocentre(name: str, model, needles: dict[str, tuple[np.ndarray, np.ndarray]]
+                   | None = None) -> np.ndarray:
+    """Where a standard view's central ray passes: the level's centre, except for an en
+    face view, whose central ray runs along its needle (midpoint) or, before there is one,
+    through the pedicle's isthmus: a true bull's eye, not a parallel line seen in
+    perspective off the centre."""
+    if name.startswith("en face"):
+        side = name.split()[-1]
+        if needles and side in needles:
+            entry, target = needles[side]
+            return (np.asarray(entry, float) + np.asarray(target, float)) / 2.0
+        if side in model.pedicles:
+            return model.pedicles[side].isthmus
+    return model.centre

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer
 from planner.core.carm import CArm
 from planner.core.overlays import Overlay, level_overlay, needle_overlay
 from planner.core.standard_views import (describe_from_true_ap, en_face_directions,
-                                         standard_views)
+                                         standard_views, view_isocentre)
 from planner.model.plan_session import PlanSession
 from planner.ui.carm_panel import CArmPanel
 from planner.ui.drr_service import PREVIEW, SETTLED, DrrService
@@ -109,14 +109,8 @@ class FluoroController(QObject):
             self.window_message(f"No {name} view: the model has no pedicle on that side")
             return
         self.view_name = name
-        iso = level.model.centre
-        if name.startswith("en face"):
-            # the central ray along the needle (or the pedicle's axis): a true bull's eye,
-            # not merely a parallel one seen in perspective off the centre
-            side = name.split()[-1]
-            t = level.trajectories.get(side)
-            iso = ((t.entry + t.target) / 2 if t is not None
-                   else level.model.pedicles[side].isthmus)
+        iso = view_isocentre(name, level.model, {
+            side: (t.entry, t.target) for side, t in level.trajectories.items()})
         self.views["ap"].carm = view.carm(iso, patient_position=PATIENT_POSITION,
                                           detector_mm=OVERVIEW_DETECTOR_MM if wide else
                                           CArm().detector_mm)

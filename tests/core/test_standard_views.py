@@ -64,3 +64,26 @@ def test_model_views_recover_the_phantoms_tilt_and_rotation(sample_volume, sampl
         b = CArm(primary_deg=truth[name].primary_deg,
                  secondary_deg=truth[name].secondary_deg).detector_direction
         assert _angle(a, b) < 1.0, name
+
+
+def test_en_face_view_sees_the_needle_end_on(sample_volume, sample_truth):
+    """The en-face view's central ray runs along the needle: entry and tip project onto
+    the same detector pixel (within a tenth of a pixel), which a view merely parallel to
+    the needle but centred on the body does not achieve."""
+    from planner.core.plan import suggest_plan
+    from planner.core.standard_views import en_face_directions, view_isocentre
+
+    lev = next(x for x in sample_truth["levels"] if x["label"] == "L2")
+    model = build_model(sample_volume, lev["body_center"])
+    needles = {t.side: (t.entry, t.target) for t in suggest_plan(sample_volume, model)
+               .trajectories}
+    f = model.frame
+    views = {v.name: v for v in standard_views(f.left, f.anterior, f.cranial,
+                                               en_face=en_face_directions(model, needles))}
+    for side, (entry, target) in needles.items():
+        view = views[f"en face {side}"]
+        on_needle = view.carm(view_isocentre(view.name, model, needles))
+        ends = on_needle.project(np.array([entry, target]))
+        assert np.linalg.norm(ends[1] - ends[0]) < 0.1
+        off_centre = view.carm(model.centre).project(np.array([entry, target]))
+        assert np.linalg.norm(off_centre[1] - off_centre[0]) > 0.5
