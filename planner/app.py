@@ -26,5 +26,8 @@ def run_gui(path: str | None = None, series_uid: str | None = None,
     app.setOrganizationName("PediclePlanner")
     window = MainWindow()
     window.show()
-    window.open_path(path, series_uid=series_uid)
+    if path is not None and path.lower().endswith(".json"):
+        window.plan_files.open(path, load_ct=True)     # a plan: with its own CT
+    else:
+        window.open_path(path, series_uid=series_uid)
     return app.exec()

@@ -34,6 +34,7 @@ class Level:
     trajectories: dict[str, Trajectory] = field(default_factory=dict)
     accepted: bool = False
     warnings: list[str] = field(default_factory=list)
+    notes: str = ""
 
 
 def suggest_label(levels: list[Level], click: np.ndarray, model: Any) -> str:
@@ -119,6 +120,14 @@ class PlanSession:
         self.counted_from = origin
         self.levels_changed.emit()
 
+    def load_levels(self, levels: list[Level], counted_from: str = "") -> None:
+        """Replace every level (a plan opened from a file)."""
+        self.levels = list(levels)
+        self.counted_from = counted_from
+        self._results.clear()
+        self.levels_changed.emit()
+        self.set_current(0 if self.levels else None)
+
     def set_label(self, index: int, label: str) -> None:
         if label not in LEVEL_LABELS:
             raise ValueError(f"unknown level {label}")
@@ -144,3 +153,37 @@ class PlanSession:
         if res is None:
             return None
         return res["verdict"] if self.levels[index].accepted else UNVERIFIED
+
+
+def session_to_plan(session: PlanSession) -> dict[str, Any]:
+    """The plan file's content (see planner.io.plan_file), LPS millimetres."""
+    from planner.io.plan_file import ct_reference
+
+    return {"ct": ct_reference(session.volume), "counted_from": session.counted_from,
+            "coordinates": "LPS mm",
+            "levels": [{"label": lv.label, "level_point": lv.click.tolist(),
+                        "accepted": lv.accepted, "notes": lv.notes,
+                        "trajectories": [{"side": t.side, "entry": t.entry.tolist(),
+                                          "target": t.target.tolist(), "gauge": t.gauge,
+                                          "approach": t.approach}
+                                         for t in lv.trajectories.values()]}
+                       for lv in session.levels]}
+
+
+def levels_from_plan(volume: Any, plan: dict[str, Any]) -> list[Level]:
+    """Rebuild the levels of a validated plan on its CT: each vertebra model is fitted
+    again from the stored level point (the model is deterministic), the trajectories are
+    the stored ones. Slow (a model per level): run it off the GUI thread."""
+    from planner.core.anatomy.model import build_model
+    from planner.io.plan_file import PlanFileError
+
+    levels = []
+    for n, lv in enumerate(plan["levels"]):
+        if lv["label"] not in LEVEL_LABELS:
+            raise PlanFileError(f"level {n + 1}: unknown label {lv['label']!r}")
+        model = build_model(volume, np.asarray(lv["level_point"], float))
+        trajs = {t["side"]: Trajectory(t["side"], t["entry"], t["target"], t["gauge"],
+                                       t["approach"]) for t in lv["trajectories"]}
+        levels.append(Level(lv["label"], np.asarray(lv["level_point"], float), model, trajs,
+                            lv["accepted"], notes=lv["notes"]))
+    return levels

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
-                               QMessageBox, QProgressDialog, QVBoxLayout, QWidget)
+                               QMenu, QMessageBox, QProgressDialog, QVBoxLayout, QWidget)
 
 from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
@@ -18,6 +18,7 @@ from planner.ui.dialogs import SeriesDialog, show_about, show_controls
 from planner.ui.fluoro import FluoroController
 from planner.ui.fluoro_view import FluoroView
 from planner.ui.needle_view import NeedleView
+from planner.ui.plan_files import PlanFiles
 from planner.ui.plan_panel import PlanPanel
 from planner.ui.planning import PlanController
 from planner.ui.slice_view import SliceView
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self.plan_files = PlanFiles(self)
+        self.plan_files.changed.connect(self._update_title)
+        self._build_plan_menu()
         layout = self.settings.value("view/layout", DEFAULT_LAYOUT)
         self.set_layout(layout if layout in LAYOUTS else DEFAULT_LAYOUT)
         preset = self.settings.value("view/preset", DEFAULT_PRESET)
@@ -125,6 +129,7 @@ class MainWindow(QMainWindow):
     # --- menus --------------------------------------------------------------------------
     def _build_menus(self) -> None:
         m = self.menuBar().addMenu("&File")
+        self.file_menu = m
         self._add(m, "Open &DICOM folder...", self.ask_open_folder, QKeySequence.StandardKey.Open)
         self._add(m, "Open NIfTI/NRRD &file...", self.ask_open_file, "Ctrl+Shift+O")
         self._add(m, "Open the &sample case", lambda: self.open_path(None))
@@ -180,6 +185,38 @@ class MainWindow(QMainWindow):
         self._add(h, "&Keyboard and mouse", lambda: show_controls(self), "F1")
         self._add(h, "&About Pedicle Planner", lambda: show_about(self))
 
+    def _build_plan_menu(self) -> None:
+        """Plan files in the File menu, above Export screenshot."""
+        m = self.file_menu
+        first = m.actions()[3]
+        for text, slot, key in (("Open &plan...", self.plan_files.ask_open, "Ctrl+Alt+O"),
+                                ("&Save plan", self.plan_files.save,
+                                 QKeySequence.StandardKey.Save),
+                                ("Save plan &as...", self.plan_files.save_as,
+                                 QKeySequence.StandardKey.SaveAs)):
+            a = QAction(text, self)
+            a.setShortcut(QKeySequence(key))
+            a.triggered.connect(slot)
+            m.insertAction(first, a)
+        self.recent_menu = QMenu("Recent plans", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        m.insertMenu(first, self.recent_menu)
+        m.insertSeparator(first)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.plan_files.recent():
+            self.recent_menu.addAction(path, lambda p=path: self.plan_files.open(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _update_title(self) -> None:
+        m = self.state.volume.meta if self.state.volume is not None else {}
+        name = str(m.get("patient_name", "")).replace("^", " ")
+        parts = [APP_TITLE, self.plan_files.title()] + [x for x in (
+            name, m.get("series_description", "")) if x]
+        self.setWindowTitle(" - ".join(parts))
+
     def _add(self, menu, text: str, slot: Callable, shortcut: Any = None) -> QAction:
         a = QAction(text, self)
         if shortcut is not None:
@@ -206,8 +243,11 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | None, series_uid: str | None = None,
-                  allow_non_ct: bool = False) -> Job:
-        """Load off the GUI thread; ``path`` None opens the built-in sample case."""
+                  allow_non_ct: bool = False, ask: bool = True) -> Job | None:
+        """Load off the GUI thread; ``path`` None opens the built-in sample case. With
+        ``ask``, unsaved plan edits are not dropped without the user's word."""
+        if ask and not self.plan_files.may_discard():
+            return None
         if self._job is not None:
             self._job.cancel()
         job = Job(load_job(path, series_uid, allow_non_ct), self)
@@ -248,13 +288,13 @@ class MainWindow(QMainWindow):
         elif isinstance(exc, MultipleSeriesError):
             chooser = SeriesDialog(exc.series, self)
             if chooser.exec() and chooser.selected_uid:
-                self.open_path(path, series_uid=chooser.selected_uid)
+                self.open_path(path, series_uid=chooser.selected_uid, ask=False)
         elif isinstance(exc, NonCTModalityError):
             answer = QMessageBox.question(
                 self, "Not a CT series",
                 f"{exc}.\n\nSafety checks assume Hounsfield units. Load it anyway?")
             if answer == QMessageBox.StandardButton.Yes:
-                self.open_path(path, allow_non_ct=True)
+                self.open_path(path, allow_non_ct=True, ask=False)
         elif isinstance(exc, LoadError):
             QMessageBox.critical(self, "Cannot open this CT", str(exc))
         else:
@@ -277,7 +317,8 @@ class MainWindow(QMainWindow):
         self.view3d.set_surface(surface, volume.affine)
         self.fluoro.set_volume(volume, [x for x in (name, m.get("study_description", ""),
                                                     m.get("series_description", "")) if x])
-        self.setWindowTitle(f"{APP_TITLE} - {name} - {m.get('series_description', '')}")
+        self.plan_files.volume_loaded()
+        self._update_title()
         ni, nj, nk = volume.shape_ijk
         sp = volume.spacing
         self.status_volume.setText(f"{ni}x{nj}x{nk}  {sp[0]:.2f}x{sp[1]:.2f}x{sp[2]:.2f} mm  "
@@ -397,6 +438,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Window {window:.0f} / level {level:.0f}", 3000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.plan_files.may_discard():
+            event.ignore()
+            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         if self._job is not None:
             self._job.cancel()

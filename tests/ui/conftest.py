@@ -22,7 +22,8 @@ def window(qtbot, sample_volume):
 
     configure_vtk()
     win = MainWindow()
-    qtbot.addWidget(win)
+    # pytest-qt closes the window before fixtures finalise: no "save your plan?" then
+    qtbot.addWidget(win, before_close_func=lambda w: w.undo_stack.setClean())
     win.resize(900, 700)
     win.show()
     qtbot.waitExposed(win)
@@ -30,6 +31,7 @@ def window(qtbot, sample_volume):
     win.set_volume(sample_volume)
     render(win)
     yield win
+    win.undo_stack.setClean()
     win.close()
 
 

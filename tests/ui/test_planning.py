@@ -252,3 +252,44 @@ def test_drag_a_needle_tip_in_3d(planned, qtbot):
     assert np.allclose(cam.GetPosition(), position)
     window.undo_stack.undo()
     assert np.allclose(window.session.levels[0].trajectories["left"].target, before.target)
+
+
+def test_save_and_open_a_plan_round_trip_and_wrong_ct(planned, qtbot, tmp_path, monkeypatch,
+                                                      small_volume):
+    """File > Save plan writes the plan; after an edit, opening it brings back exactly
+    what was saved. On another CT it is refused unless the user confirms."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window, _ = planned
+    path = tmp_path / "l1.ppplan.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.session.set_accepted(0, True)
+    window.planning.snap_entry(0, "left", 11.0)
+    saved = {k: (t.entry.copy(), t.target.copy(), t.gauge)
+             for k, t in window.session.levels[0].trajectories.items()}
+    assert window.plan_files.save()
+    assert window.undo_stack.isClean() and "l1.ppplan.json" in window.windowTitle()
+    window.planning.set_gauge(0, "left", "13G")             # an edit after saving
+    assert "*" in window.windowTitle()
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    job = window.plan_files.open(str(path))
+    qtbot.waitUntil(lambda: window.plan_files._job is None, timeout=20000)
+    assert job is not None
+    level = window.session.levels[0]
+    assert level.label == "L1" and level.accepted
+    for side, (entry, target, gauge) in saved.items():
+        t = level.trajectories[side]
+        assert np.array_equal(t.entry, entry) and np.array_equal(t.target, target)
+        assert t.gauge == gauge
+    assert window.undo_stack.isClean()
+    # another CT: refused when the user says no, applied only on yes
+    window.set_volume(small_volume)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.No)
+    assert window.plan_files.open(str(path)) is None
+    assert asked and "another CT" in asked[0]
+    assert window.session.levels == []
