@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QProgressDialog, QVBoxLayout, QWidget)
+                               QMenu, QMessageBox, QVBoxLayout, QWidget)
 
 from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
@@ -23,7 +23,7 @@ from planner.ui.plan_panel import PlanPanel
 from planner.ui.planning import PlanController
 from planner.ui.slice_view import SliceView
 from planner.ui.view_3d import View3D
-from planner.ui.worker import Job
+from planner.ui.worker import Job, start_with_progress
 
 APP_TITLE = "Pedicle Planner"
 # name -> rows of view names (a view may span: repeated names)
@@ -110,7 +110,6 @@ class MainWindow(QMainWindow):
             v.hovered.connect(self._on_hover)
         self.state.window_changed.connect(self._on_window)
         self._job: Job | None = None
-        self._progress: QProgressDialog | None = None
         self._build_menus()
         self.settings = QSettings("PediclePlanner", "PediclePlanner")
         self.resize(1280, 900)
@@ -250,39 +249,27 @@ class MainWindow(QMainWindow):
             return None
         if self._job is not None:
             self._job.cancel()
-        job = Job(load_job(path, series_uid, allow_non_ct), self)
-        dlg = QProgressDialog("Loading...", "Cancel", 0, 1000, self)
-        dlg.setWindowTitle("Loading CT")
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        dlg.setMinimumDuration(300)
-        dlg.canceled.connect(job.cancel)
-        job.progress.connect(lambda f, msg: (dlg.setValue(int(f * 1000)), dlg.setLabelText(msg)))
-        job.finished.connect(lambda result: self._loaded(job, dlg, result))
-        job.failed.connect(lambda exc, tb: self._load_failed(job, dlg, exc, tb, path))
-        self._job, self._progress = job, dlg
-        job.start()
+        job = start_with_progress(
+            load_job(path, series_uid, allow_non_ct), self, "Loading CT", "Loading...",
+            lambda result: self._loaded(job, result),
+            lambda exc, tb: self._load_failed(job, exc, tb, path), min_duration_ms=300)
+        self._job = job
         return job
 
-    def _close_job(self, job: Job, dlg: QProgressDialog) -> None:
-        dlg.reset()
-        dlg.deleteLater()
-        job.thread.wait()
+    def _loaded(self, job: Job, result: Any) -> None:
         if self._job is job:
             self._job = None
-
-    def _loaded(self, job: Job, dlg: QProgressDialog, result: Any) -> None:
-        self._close_job(job, dlg)
-        if job.is_cancelled():
+        if result is None:
             return
         volume, surface = result
         self.set_volume(volume, surface)
 
-    def _load_failed(self, job: Job, dlg: QProgressDialog, exc: Exception, tb: str,
-                     path: str | None) -> None:
+    def _load_failed(self, job: Job, exc: Exception, tb: str, path: str | None) -> None:
         from planner.io.errors import (LoadCancelled, LoadError, MultipleSeriesError,
                                        NonCTModalityError)
 
-        self._close_job(job, dlg)
+        if self._job is job:
+            self._job = None
         if isinstance(exc, LoadCancelled):
             self.statusBar().showMessage("Loading cancelled", 5000)
         elif isinstance(exc, MultipleSeriesError):

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from planner.io.plan_file import PlanFileError, read_plan, same_ct, write_plan
 from planner.model.plan_session import levels_from_plan, session_to_plan
-from planner.ui.worker import Job
+from planner.ui.worker import Job, start_with_progress
 
 PLAN_FILTER = "Pedicle Planner plans (*.ppplan.json *.json)"
 PLAN_SUFFIX = ".ppplan.json"
@@ -135,29 +135,15 @@ class PlanFiles(QObject):
             progress(0.05, f"Fitting the models of {len(plan['levels'])} level(s)")
             return levels_from_plan(volume, plan)
 
-        job = Job(run, self)
-        dlg = QProgressDialog("Opening the plan...", "Cancel", 0, 1000, w)
-        dlg.setWindowTitle("Opening a plan")
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        dlg.setMinimumDuration(400)
-        dlg.canceled.connect(job.cancel)
-        job.progress.connect(lambda f, m: (dlg.setValue(int(f * 1000)), dlg.setLabelText(m)))
-        job.finished.connect(lambda levels: self._applied(job, dlg, plan, path, levels))
-        job.failed.connect(lambda exc, tb: self._failed(job, dlg, exc))
+        job = start_with_progress(run, w, "Opening a plan", "Opening the plan...",
+                                  lambda levels: self._applied(plan, path, levels),
+                                  lambda exc, tb: self._failed(exc))
         self._job = job
-        job.start()
         return job
 
-    def _close(self, job: Job, dlg: QProgressDialog) -> None:
-        dlg.reset()
-        dlg.deleteLater()
-        job.thread.wait()
+    def _applied(self, plan: dict[str, Any], path: str, levels: list | None) -> None:
         self._job = None
-
-    def _applied(self, job: Job, dlg: QProgressDialog, plan: dict[str, Any], path: str,
-                 levels: list) -> None:
-        self._close(job, dlg)
-        if job.is_cancelled():
+        if levels is None:
             return
         w = self.window
         w.session.load_levels(levels, plan["counted_from"])
@@ -168,8 +154,8 @@ class PlanFiles(QObject):
         w.statusBar().showMessage(f"Plan opened: {path}", 6000)
         self.changed.emit()
 
-    def _failed(self, job: Job, dlg: QProgressDialog, exc: Exception) -> None:
-        self._close(job, dlg)
+    def _failed(self, exc: Exception) -> None:
+        self._job = None
         QMessageBox.critical(self.window, "Cannot open this plan",
                              f"{type(exc).__name__}: {exc}\n\nNothing was changed.")
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 # imported here, in the GUI thread: a first import inside a worker thread races Qt
 from planner.core.anatomy.model import ModelError, build_model
@@ -22,7 +22,7 @@ from planner.model.plan_session import Level, PlanSession, suggest_label
 from planner.render.plan_overlay import Needle, model_outlines
 from planner.ui import commands
 from planner.ui.plan_panel import PlanPanel
-from planner.ui.worker import Job
+from planner.ui.worker import Job, start_with_progress
 
 
 def level_job(volume: Any, click: np.ndarray) -> Callable:
@@ -99,29 +99,16 @@ class PlanController(QObject):
         if volume is None or self._job is not None:
             return None
         self.set_add_mode(False)
-        job = Job(level_job(volume, np.asarray(click, float)), self)
-        dlg = QProgressDialog("Fitting the vertebra model...", "Cancel", 0, 1000, self.window)
-        dlg.setWindowTitle("Adding a level")
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        dlg.setMinimumDuration(400)
-        dlg.canceled.connect(job.cancel)
-        job.progress.connect(lambda f, m: (dlg.setValue(int(f * 1000)), dlg.setLabelText(m)))
-        job.finished.connect(lambda r: self._level_ready(job, dlg, click, r))
-        job.failed.connect(lambda exc, tb: self._level_failed(job, dlg, exc, tb))
+        job = start_with_progress(
+            level_job(volume, np.asarray(click, float)), self.window, "Adding a level",
+            "Fitting the vertebra model...", lambda r: self._level_ready(click, r),
+            self._level_failed)
         self._job = job
-        job.start()
         return job
 
-    def _done(self, job: Job, dlg: QProgressDialog) -> None:
-        dlg.reset()
-        dlg.deleteLater()
-        job.thread.wait()
+    def _level_ready(self, click: np.ndarray, result: Any) -> None:
         self._job = None
-
-    def _level_ready(self, job: Job, dlg: QProgressDialog, click: np.ndarray,
-                     result: Any) -> None:
-        self._done(job, dlg)
-        if result is None or job.is_cancelled():
+        if result is None:
             return
         model, plan = result
         label = suggest_label(self.session.levels, click, model)
@@ -132,8 +119,8 @@ class PlanController(QObject):
             f"Level {label} added (suggested label: check it). Check the model outlines on "
             "the slices, then tick \"Model checked\".", 10000)
 
-    def _level_failed(self, job: Job, dlg: QProgressDialog, exc: Exception, tb: str) -> None:
-        self._done(job, dlg)
+    def _level_failed(self, exc: Exception, tb: str) -> None:
+        self._job = None
         if isinstance(exc, ModelError):
             QMessageBox.warning(self.window, "No vertebra here", str(exc))
         else:

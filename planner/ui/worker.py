@@ -5,7 +5,8 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 JobFn = Callable[[Callable[[float, str], None], Callable[[], bool]], Any]
 
@@ -66,3 +67,31 @@ class Job(QObject):
     def _on_crash(self, exc: Exception, tb: str) -> None:
         self.thread.wait()
         self.failed.emit(exc, tb)
+
+
+def start_with_progress(fn: JobFn, parent: QWidget, title: str, text: str,
+                        on_done: Callable[[Any], None],
+                        on_failed: Callable[[Exception, str], None],
+                        min_duration_ms: int = 400) -> Job:
+    """Run ``fn`` off the GUI thread behind a window-modal progress dialog with Cancel.
+    The dialog is closed and the thread joined before ``on_done(result)`` or
+    ``on_failed(exception, traceback)`` run; a cancelled job's result is dropped (its
+    ``on_done`` is called with None)."""
+    job = Job(fn, parent)
+    dlg = QProgressDialog(text, "Cancel", 0, 1000, parent)
+    dlg.setWindowTitle(title)
+    dlg.setWindowModality(Qt.WindowModality.WindowModal)
+    dlg.setMinimumDuration(min_duration_ms)
+    dlg.canceled.connect(job.cancel)
+    job.progress.connect(lambda f, msg: (dlg.setValue(int(f * 1000)), dlg.setLabelText(msg)))
+
+    def close() -> None:
+        dlg.reset()
+        dlg.deleteLater()
+        job.thread.wait()
+
+    job.finished.connect(lambda result: (close(), on_done(None if job.is_cancelled()
+                                                         else result)))
+    job.failed.connect(lambda exc, tb: (close(), on_failed(exc, tb)))
+    job.start()
+    return job
