@@ -112,6 +112,7 @@ def main() -> None:
     print(f"crosshair drag (baseline, slices only): median {statistics.median(cross):.1f} ms")
     print(f"ratio needle/crosshair: {statistics.median(needle) / statistics.median(cross):.2f}")
     print(f"the entry really moved: {np.linalg.norm(moved - entry):.1f} mm at the last frame")
+    win.undo_stack.setClean()        # nothing to save: no question on close
     win.close()
 
 
