@@ -13,6 +13,9 @@ from planner.core.phantom import PhantomSpec, SpinePhantom
 from planner.core.volume import Volume
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# no autosave behind the tests' backs (a recovered plan would ask a question no one
+# answers); the autosave test sets its own interval in a child process
+os.environ.setdefault("PEDICLE_PLANNER_AUTOSAVE_S", "100000")
 
 
 @pytest.fixture(autouse=True, scope="session")

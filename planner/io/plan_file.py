@@ -62,6 +62,13 @@ def same_ct(plan: dict[str, Any], volume: Any) -> bool:
     return ct.get("fingerprint") == fingerprint(volume)
 
 
+def autosave_path(volume: Any) -> Path:
+    """Where the unsaved plan of this CT is kept against a crash (one file per CT)."""
+    from planner.io.sample_case import cache_root
+
+    return cache_root() / "autosave" / (fingerprint(volume).split(":")[1] + ".ppplan.json")
+
+
 def write_plan(path: str | os.PathLike, plan: dict[str, Any]) -> None:
     """Write atomically: to a temporary file beside the target, then rename over it."""
     target = Path(path)

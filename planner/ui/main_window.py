@@ -428,6 +428,7 @@ class MainWindow(QMainWindow):
         if not self.plan_files.may_discard():
             event.ignore()
             return
+        self.plan_files.drop_autosave()       # saved or discarded: nothing to recover
         self.settings.setValue("window/geometry", self.saveGeometry())
         if self._job is not None:
             self._job.cancel()

@@ -6,16 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+import os
+from datetime import datetime
+
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from planner.io.plan_file import PlanFileError, read_plan, same_ct, write_plan
+from planner.io.plan_file import (PlanFileError, autosave_path, read_plan, same_ct,
+                                  write_plan)
 from planner.model.plan_session import levels_from_plan, session_to_plan
 from planner.ui.worker import Job, start_with_progress
 
 PLAN_FILTER = "Pedicle Planner plans (*.ppplan.json *.json)"
 PLAN_SUFFIX = ".ppplan.json"
 MAX_RECENT = 8
+AUTOSAVE_SECONDS = float(os.environ.get("PEDICLE_PLANNER_AUTOSAVE_S", "20"))
 
 
 class PlanFiles(QObject):
@@ -28,6 +33,53 @@ class PlanFiles(QObject):
         self._job: Job | None = None
         self._pending: dict[str, Any] | None = None     # applied once its CT has loaded
         window.undo_stack.cleanChanged.connect(lambda clean: self.changed.emit())
+        # unsaved edits are written aside every few seconds: a crash loses little
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(int(AUTOSAVE_SECONDS * 1000))
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
+
+    # --- crash safety -------------------------------------------------------------------
+    def autosave(self) -> None:
+        w = self.window
+        if w.session.volume is None or w.undo_stack.isClean() or not w.session.levels:
+            return
+        path = autosave_path(w.session.volume)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_plan(path, session_to_plan(w.session))
+        except OSError as exc:
+            w.statusBar().showMessage(f"Autosave failed: {exc.strerror}", 6000)
+
+    def drop_autosave(self) -> None:
+        """The plan is saved (or deliberately discarded): no recovery needed."""
+        volume = self.window.session.volume
+        if volume is not None:
+            try:
+                autosave_path(volume).unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    def offer_recovery(self) -> Job | None:
+        """After a CT loads: an autosaved plan left by a crash is offered back."""
+        w = self.window
+        path = autosave_path(w.session.volume)
+        if not path.exists():
+            return None
+        when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        answer = QMessageBox.question(
+            w, "Recover the unsaved plan",
+            f"Pedicle Planner closed with unsaved planning on this CT (last kept {when}).\n\n"
+            "Recover it?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.drop_autosave()
+            return None
+        try:
+            plan = read_plan(path)
+        except PlanFileError as exc:
+            QMessageBox.critical(w, "Cannot recover the plan", str(exc))
+            return None
+        return self.apply(plan, None)
 
     # --- saving -------------------------------------------------------------------------
     def save(self) -> bool:
@@ -60,6 +112,7 @@ class PlanFiles(QObject):
         w.settings.setValue("last_plan_dir", str(Path(path).parent))
         self._remember(path)
         w.undo_stack.setClean()
+        self.drop_autosave()
         w.statusBar().showMessage(f"Plan saved to {path}", 6000)
         self.changed.emit()
         return True
@@ -115,19 +168,21 @@ class PlanFiles(QObject):
         return self.apply(plan, path)
 
     def volume_loaded(self) -> None:
-        """Called by the window after a CT loads: a plan waiting for it is applied."""
+        """After a CT loads: a plan waiting for it is applied; otherwise an autosaved
+        plan left by a crash is offered back."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            if same_ct(pending["plan"], self.window.session.volume):
-                self.apply(pending["plan"], pending["path"])
-            else:
-                QMessageBox.warning(self.window, "A plan for another CT",
-                                    "The CT found at the plan's path is not the one the "
-                                    "plan was made on: the plan was not applied.")
         self.path = None
         self.changed.emit()
+        if pending is None:
+            self.offer_recovery()
+        elif same_ct(pending["plan"], self.window.session.volume):
+            self.apply(pending["plan"], pending["path"])
+        else:
+            QMessageBox.warning(self.window, "A plan for another CT",
+                                "The CT found at the plan's path is not the one the plan "
+                                "was made on: the plan was not applied.")
 
-    def apply(self, plan: dict[str, Any], path: str) -> Job:
+    def apply(self, plan: dict[str, Any], path: str | None) -> Job:
         w = self.window
         volume = w.session.volume
 
@@ -141,17 +196,21 @@ class PlanFiles(QObject):
         self._job = job
         return job
 
-    def _applied(self, plan: dict[str, Any], path: str, levels: list | None) -> None:
+    def _applied(self, plan: dict[str, Any], path: str | None, levels: list | None) -> None:
         self._job = None
         if levels is None:
             return
         w = self.window
         w.session.load_levels(levels, plan["counted_from"])
         w.undo_stack.clear()
-        w.undo_stack.setClean()
         self.path = path
-        self._remember(path)
-        w.statusBar().showMessage(f"Plan opened: {path}", 6000)
+        if path is None:                 # recovered after a crash: still to be saved
+            w.undo_stack.resetClean()
+            w.statusBar().showMessage("Unsaved plan recovered: save it (Ctrl+S)", 10000)
+        else:
+            w.undo_stack.setClean()
+            self._remember(path)
+            w.statusBar().showMessage(f"Plan opened: {path}", 6000)
         self.changed.emit()
 
     def _failed(self, exc: Exception) -> None:
@@ -171,7 +230,10 @@ class PlanFiles(QObject):
             QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
-        return answer == QMessageBox.StandardButton.Discard
+        if answer == QMessageBox.StandardButton.Discard:
+            self.drop_autosave()
+            return True
+        return False
 
     def recent(self) -> list[str]:
         value = self.window.settings.value("recent_plans", [])

@@ -293,3 +293,36 @@ def test_save_and_open_a_plan_round_trip_and_wrong_ct(planned, qtbot, tmp_path, 
     assert window.plan_files.open(str(path)) is None
     assert asked and "another CT" in asked[0]
     assert window.session.levels == []
+
+
+def test_a_killed_app_leaves_an_autosave_that_is_recovered(window, qtbot, sample_case,
+                                                           monkeypatch):
+    """The app is killed (SIGKILL) in the middle of planning, after an edit; opening the
+    same CT offers the autosaved plan back, with the edit, and unsaved."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QMessageBox
+
+    env = dict(os.environ, PEDICLE_PLANNER_AUTOSAVE_S="0.5")
+    child = subprocess.Popen([sys.executable, str(Path(__file__).with_name(
+        "autosave_child.py")), str(sample_case)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert "AUTOSAVED" in line
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    window.set_volume(window.state.volume)                  # the same CT, opened again
+    assert asked and "Recover" in asked[0]
+    qtbot.waitUntil(lambda: window.plan_files._job is None and bool(window.session.levels),
+                    timeout=20000)
+    level = window.session.levels[0]
+    assert level.label == "L1" and level.trajectories["left"].gauge == "13G"
+    assert not window.undo_stack.isClean()                  # still to be saved
