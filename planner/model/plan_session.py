@@ -7,7 +7,7 @@ accepted it (the model may be wrong on a real CT; the checks are only as good as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -106,9 +106,6 @@ class PlanSession:
         self._results.pop((index, side), None)
         self.trajectory_changed.emit(index, side)
 
-    def set_gauge(self, index: int, side: str, gauge: str) -> Trajectory:
-        """The side's trajectory with another gauge (returned, not applied)."""
-        return replace(self.levels[index].trajectories[side], gauge=gauge)
 
     def set_accepted(self, index: int, accepted: bool) -> None:
         self.levels[index].accepted = accepted

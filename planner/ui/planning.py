@@ -7,6 +7,7 @@ the undo stack as one step when the mouse is released.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -138,7 +139,7 @@ class PlanController(QObject):
         if old.gauge == gauge:
             return
         self.undo.push(commands.SetTrajectories(
-            self.session, index, {side: old}, {side: self.session.set_gauge(index, side, gauge)},
+            self.session, index, {side: old}, {side: replace(old, gauge=gauge)},
             f"{side} needle {gauge}"))
 
     def set_approach(self, index: int, approach: str) -> None:
