@@ -143,6 +143,18 @@ class PlanSession:
             self._results[key] = judge(self.volume, level.model, traj, self.settings)
         return self._results[key]
 
+    def canal_breach(self, index: int, side: str) -> tuple[np.ndarray, str] | None:
+        """Where the side's needle comes too close to (warn) or enters (fail) the canal,
+        with that verdict: what the views ring."""
+        res = self.result(index, side)
+        if res is None:
+            return None
+        medial = next(c for c in res["checks"] if c["id"] == "medial_wall")
+        if medial["verdict"] not in ("warn", "fail") or \
+                "closest_point" not in medial["details"]:
+            return None
+        return np.asarray(medial["details"]["closest_point"], float), medial["verdict"]
+
     def shown_verdict(self, index: int, side: str) -> str | None:
         """What the views show: the verdict, or "unverified" before the model is
         accepted."""

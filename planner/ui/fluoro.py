@@ -9,10 +9,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
 from planner.core.carm import CArm
-from planner.core.overlays import Overlay, level_overlay, needle_overlay
+from planner.core.overlays import (VERDICT_RGB, Label, Overlay, Polyline, level_overlay,
+                                   needle_overlay)
 from planner.core.standard_views import (describe_from_true_ap, en_face_directions,
                                          standard_views, view_isocentre)
 from planner.model.plan_session import PlanSession
+from planner.render.plan_overlay import BREACH_RING_MM
 from planner.ui.carm_panel import CArmPanel
 from planner.ui.drr_service import PREVIEW, SETTLED, DrrService
 from planner.ui.fluoro_view import FluoroView
@@ -37,7 +39,7 @@ class FluoroController(QObject):
         self.volume: Any = None
         self._banner: list[str] = []
         self._static: dict[str, tuple] = {}
-        self._level_id: int | None = None
+        self._shown_level = None            # the level the planes were last turned to
         self.view_name = "true AP"
         panel.angles_changed.connect(self.set_angles)
         panel.standard_view_requested.connect(self.show_standard_view)
@@ -54,7 +56,7 @@ class FluoroController(QObject):
     # --- volume and level ---------------------------------------------------------------
     def set_volume(self, volume: Any, banner: list[str]) -> None:
         self.volume = volume
-        self._level_id = None
+        self._shown_level = None
         self._banner = banner
         iso = volume.center()
         for name, v in self.views.items():
@@ -72,14 +74,14 @@ class FluoroController(QObject):
     def _level_maybe_changed(self) -> None:
         level = self._level()
         if level is None:
-            self._level_id = None
+            self._shown_level = None
             self.panel.set_enabled(False)
             self.refresh_overlays()
             return
-        if self._level_id == id(level):
+        if self._shown_level is level:
             self.refresh_overlays()
             return
-        self._level_id = id(level)
+        self._shown_level = level
         self.panel.set_enabled(True)
         self.show_standard_view("true AP")
         lateral = self._standard("true lateral")
@@ -165,20 +167,16 @@ class FluoroController(QObject):
         level = self._level()
         for name, view in self.views.items():
             carm = view.carm
-            overlay = Overlay()
+            overlay = Overlay() if level is None else \
+                self._static_overlay(name, carm, level.model)
             handles = []
-            if level is not None:
-                overlay = self._static_overlay(name, carm, level.model)
-                for side, t in level.trajectories.items():
-                    overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
-                                                    s.shown_verdict(s.current, side))
-                overlay.lines += self._breach_marks(carm, level, s.current)
             for i, other in enumerate(s.levels):
                 for side, t in other.trajectories.items():
                     handles += [((i, side), "entry", t.entry), ((i, side), "target", t.target)]
-                    if i != s.current:
-                        overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
-                                                        s.shown_verdict(i, side))
+                    overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
+                                                    s.shown_verdict(i, side))
+            if level is not None:
+                overlay.lines += self._breach_marks(carm, s.current)
             self._level_labels(carm, overlay)
             view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
             view.set_overlay(overlay, handles)
@@ -194,8 +192,6 @@ class FluoroController(QObject):
 
     def _level_labels(self, carm: CArm, overlay: Overlay) -> None:
         """Each planned level's label beside its body, and how the levels were counted."""
-        from planner.core.overlays import Label
-
         s = self.session
         n = carm.pixels
         for i, level in enumerate(s.levels):
@@ -210,23 +206,19 @@ class FluoroController(QObject):
                                         if s.counted_from else
                                         "level count not recorded", size=12))
 
-    def _breach_marks(self, carm: CArm, level, index: int) -> list:
-        """A circle where a needle comes too close to (or enters) the canal."""
-        from planner.core.overlays import VERDICT_RGB, Polyline
-
+    def _breach_marks(self, carm: CArm, index: int) -> list[Polyline]:
+        """A circle where a needle of the level comes too close to (or enters) the canal."""
         out = []
-        for side in level.trajectories:
-            res = self.session.result(index, side)
-            medial = next(c for c in res["checks"] if c["id"] == "medial_wall")
-            if medial["verdict"] not in ("warn", "fail") or \
-                    "closest_point" not in medial["details"]:
+        for side in self.session.levels[index].trajectories:
+            found = self.session.canal_breach(index, side)
+            if found is None:
                 continue
-            c = carm.project(np.asarray(medial["details"]["closest_point"]))
-            r = 4.0 * carm.magnification / carm.pixel_mm
+            point, verdict = found
+            c = carm.project(point)
+            r = BREACH_RING_MM * carm.magnification / carm.pixel_mm
             ang = np.linspace(0, 2 * np.pi, 25)
             ring = c + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
-            out.append(Polyline(ring, VERDICT_RGB[medial["verdict"]], 2.0, closed=True,
-                                kind="breach"))
+            out.append(Polyline(ring, VERDICT_RGB[verdict], 2.0, closed=True, kind="breach"))
         return out
 
     def stop(self) -> None:

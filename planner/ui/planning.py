@@ -209,16 +209,12 @@ class PlanController(QObject):
         s = self.session
         for i, level in enumerate(s.levels):
             for side, t in level.trajectories.items():
-                res = s.result(i, side)
-                skin = res["skin_entry"].get("point")
-                medial = next(c for c in res["checks"] if c["id"] == "medial_wall")
-                near = medial["verdict"] in ("warn", "fail") and "closest_point" in \
-                    medial["details"]
+                skin = s.result(i, side)["skin_entry"].get("point")
+                breach, breach_verdict = s.canal_breach(i, side) or (None, "")
                 out.append(Needle((i, side), t.entry, t.target, s.shown_verdict(i, side),
                                   t.diameter_mm, i == s.current and side == self.side,
                                   None if skin is None else np.asarray(skin, float),
-                                  np.asarray(medial["details"]["closest_point"]) if near
-                                  else None, medial["verdict"], i == s.current))
+                                  breach, breach_verdict, i == s.current))
         return out
 
     def refresh_views(self) -> None:
