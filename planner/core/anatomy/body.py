@@ -94,38 +94,48 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
 def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float = 0.55,
                     n: int = 12, max_mm: float = 32.0) -> tuple[np.ndarray, np.ndarray]:
     """Outer surfaces of the superior and inferior endplates above and below points
-    inside the outline (the centre and a ring at ``scale`` of the outline).
+    inside the outline (the centre and a ring at ``scale`` of the outline)."""
+    idx = np.linspace(0, len(outline.radii), n, endpoint=False).astype(int)
+    ring = outline.centre + outline.directions[idx] * (scale * outline.radii[idx, None])
+    starts = np.vstack([outline.centre, ring])
+    out = []
+    for sign in (1.0, -1.0):
+        t = endplate_distances(volume, starts, sign * frame.cranial, outline.inside_hu,
+                               outline.noise_hu, max_mm)
+        ok = np.isfinite(t)
+        out.append((starts[ok] + sign * frame.cranial * t[ok, None]).reshape(-1, 3))
+    return out[0], out[1]
+
+
+def endplate_distances(volume: Volume, starts: np.ndarray, direction: np.ndarray,
+                       inside_hu: float, noise_hu: float, max_mm: float = 32.0
+                       ) -> np.ndarray:
+    """Distance from each start (inside the body) along ``direction`` to the endplate's
+    outer surface; NaN where a ray does not find it.
 
     The endplate-to-disc contrast is low on clinical CT and thick slices blur it along
     the axis, so the endplate is first found on the profile averaged over all the rays
     (texture and noise average out), then on each ray near that height."""
-    idx = np.linspace(0, len(outline.radii), n, endpoint=False).astype(int)
-    ring = outline.centre + outline.directions[idx] * (scale * outline.radii[idx, None])
-    starts = np.vstack([outline.centre, ring])
+    starts = np.atleast_2d(np.asarray(starts, float))
     radii = np.arange(0.0, max_mm, RAY_STEP_MM)
-    out = []
-    for sign in (1.0, -1.0):
-        d = np.broadcast_to(sign * frame.cranial, starts.shape)
-        pts = starts[:, None, :] + d[:, None, :] * radii[None, :, None]
-        raw = volume.sample(pts.reshape(-1, 3)).reshape(len(starts), len(radii))
-        raw[raw < -1500] = np.nan
-        prof = smooth(raw, 1.0 / RAY_STEP_MM)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(prof, axis=0)
-        hump = _first_hump(mean, radii, outline.inside_hu,
-                           max(30.0, 2.5 * outline.noise_hu / np.sqrt(len(starts))))
-        if hump is None:
-            out.append(np.zeros((0, 3)))
-            continue
-        k_peak = hump
-        found = []
-        for n_ray, p in enumerate(prof):
-            t = _inner_rise_near(p, radii, k_peak, outline.inside_hu, search_mm=3.0)
-            if t is not None:
-                found.append(starts[n_ray] + d[n_ray] * t)
-        out.append(np.array(found).reshape(-1, 3))
-    return out[0], out[1]
+    pts = starts[:, None, :] + np.asarray(direction, float)[None, None, :] * \
+        radii[None, :, None]
+    raw = volume.sample(pts.reshape(-1, 3)).reshape(len(starts), len(radii))
+    raw[raw < -1500] = np.nan
+    prof = smooth(raw, 1.0 / RAY_STEP_MM)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(prof, axis=0)
+    out = np.full(len(starts), np.nan)
+    k_peak = _first_hump(mean, radii, inside_hu,
+                         max(30.0, 2.5 * noise_hu / np.sqrt(len(starts))))
+    if k_peak is None:
+        return out
+    for n_ray, p in enumerate(prof):
+        t = _inner_rise_near(p, radii, k_peak, inside_hu, search_mm=3.0)
+        if t is not None:
+            out[n_ray] = t
+    return out
 
 
 def _first_hump(p: np.ndarray, radii: np.ndarray, inside: float, rise: float,
