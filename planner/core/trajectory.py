@@ -58,3 +58,15 @@ class Trajectory:
         n = max(2, int(np.ceil(self.length_mm / step)) + 1)
         t = np.linspace(0.0, self.length_mm, n)
         return self.entry + t[:, None] * self.direction, t
+
+
+def needle_angles(frame, traj: Trajectory) -> dict[str, float]:
+    """The needle's angles in the vertebra's own frame, as an operator aims it:
+    ``medial_deg`` in the axial plane from the anterior axis toward the midline (a
+    converging needle is positive), ``craniocaudal_deg`` in the sagittal plane from the
+    anterior axis, positive when the tip runs caudal of the entry."""
+    d = traj.direction
+    toward_midline = -frame.left if traj.side == "left" else frame.left
+    a = float(d @ frame.anterior)
+    return {"medial_deg": float(np.degrees(np.arctan2(d @ toward_midline, a))),
+            "craniocaudal_deg": float(np.degrees(np.arctan2(-(d @ frame.cranial), a)))}

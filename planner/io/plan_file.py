@@ -22,7 +22,7 @@ import numpy as np
 from planner.io.errors import LoadError
 
 SCHEMA = "pedicle-planner-plan"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_PLAN_BYTES = 5_000_000
 MAX_LEVELS = 30
 SIDES = ("left", "right")
@@ -130,8 +130,24 @@ def _text(v: Any, what: str, limit: int = 2000) -> str:
     return v
 
 
+def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the pre-procedure checklist and, per level, the vertebral heights
+    and the posterior wall's state: a version 1 plan has them unanswered."""
+    from planner.core.checklist import empty
+
+    out = {**raw, "schema_version": 2, "checklist": empty()}
+    if isinstance(raw.get("levels"), list):
+        out["levels"] = [{**lv, "heights": None, "adjacent_heights": [],
+                          "posterior_wall": ""} if isinstance(lv, dict) else lv
+                         for lv in raw["levels"]]
+    return out
+
+
+MIGRATIONS = {1: _v1_to_v2}      # version -> the step to the next version
+
+
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older schema up to the current one (version 1 is the first)."""
+    """Bring an older schema up to the current one, one version at a time."""
     version = raw.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise PlanFileError("the schema version is missing")
@@ -140,11 +156,50 @@ def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
                             f"reads ({SCHEMA_VERSION}): update the application")
     if version < 1:
         raise PlanFileError(f"unknown schema version {version}")
+    while version < SCHEMA_VERSION:
+        raw = MIGRATIONS[version](raw)
+        version = raw["schema_version"]
     return raw
+
+
+def _number_or_none(v: Any, what: str, lo: float, hi: float) -> float | None:
+    if v is None:
+        return None
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not \
+            (math.isfinite(v) and lo <= v <= hi):
+        raise PlanFileError(f"{what} must be a number from {lo:g} to {hi:g}, or null")
+    return float(v)
+
+
+def _heights(v: Any, what: str) -> dict[str, float | None] | None:
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise PlanFileError(f"{what} must be an object or null")
+    return {k: _number_or_none(v.get(k), f"{what} {k}", 0.0, 100.0)
+            for k in ("anterior_mm", "middle_mm", "posterior_mm")}
+
+
+def _checklist(v: Any) -> dict[str, Any]:
+    from planner.core.checklist import ANSWERS, BY_ID
+
+    if not isinstance(v, dict) or not isinstance(v.get("answers", {}), dict):
+        raise PlanFileError("the checklist must be an object with answers")
+    answers = {}
+    for key, a in v.get("answers", {}).items():
+        if key not in BY_ID:
+            raise PlanFileError(f"unknown checklist item {key!r}")
+        if a not in ANSWERS:
+            raise PlanFileError(f"checklist {key}: the answer must be yes, no or empty")
+        answers[key] = a
+    return {"answers": {k: answers.get(k, "") for k in BY_ID},
+            "pain_weeks": _number_or_none(v.get("pain_weeks"), "pain_weeks", 0.0, 5200.0),
+            "notes": _text(v.get("notes", ""), "checklist notes")}
 
 
 def validate(raw: Any) -> dict[str, Any]:
     """A clean copy of a plan: only known fields, checked types and ranges."""
+    from planner.core.checklist import POSTERIOR_WALL_STATES
     from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
 
     if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
@@ -190,11 +245,21 @@ def validate(raw: Any) -> dict[str, Any]:
         accepted = lv.get("accepted", False)
         if not isinstance(accepted, bool):
             raise PlanFileError(f"level {n + 1}: accepted must be true or false")
+        adjacent = lv.get("adjacent_heights", [])
+        if not isinstance(adjacent, list) or len(adjacent) > 2:
+            raise PlanFileError(f"level {n + 1}: at most two adjacent levels' heights")
+        wall = lv.get("posterior_wall", "")
+        if wall not in POSTERIOR_WALL_STATES:
+            raise PlanFileError(f"level {n + 1}: unknown posterior wall state {wall!r}")
         out_levels.append({
             "label": _text(lv.get("label"), f"level {n + 1} label", 4),
             "level_point": _point(lv.get("level_point"), f"level {n + 1} level_point"),
             "accepted": accepted, "notes": _text(lv.get("notes", ""), "notes"),
+            "heights": _heights(lv.get("heights"), f"level {n + 1} heights"),
+            "adjacent_heights": [_heights(a, f"level {n + 1} adjacent heights") or {}
+                                 for a in adjacent],
+            "posterior_wall": wall,
             "trajectories": clean_trajs})
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "ct": clean_ct,
-            "counted_from": counted, "levels": out_levels,
-            "coordinates": "LPS mm"}
+            "counted_from": counted, "checklist": _checklist(raw.get("checklist", {})),
+            "levels": out_levels, "coordinates": "LPS mm"}

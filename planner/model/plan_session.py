@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.core.checklist import empty as empty_checklist
 from planner.core.checks.judge import judge
 from planner.core.checks.result import CheckSettings
 from planner.core.trajectory import Trajectory
@@ -35,6 +36,18 @@ class Level:
     accepted: bool = False
     warnings: list[str] = field(default_factory=list)
     notes: str = ""
+    heights: dict[str, float | None] | None = None    # anterior/middle/posterior_mm
+    adjacent_heights: list[dict] = field(default_factory=list)
+    posterior_wall: str = ""                          # core.checklist.POSTERIOR_WALL_STATES
+
+    def genant(self) -> dict[str, Any]:
+        """Genant grade from the heights (unknown until they are measured)."""
+        from planner.core.anatomy.heights import genant
+
+        short = lambda h: {k.removesuffix("_mm"): v for k, v in h.items()}  # noqa: E731
+        if not self.heights:
+            return {"grade": None, "loss": None, "reason": "heights not measured"}
+        return genant(short(self.heights), [short(a) for a in self.adjacent_heights])
 
 
 def suggest_label(levels: list[Level], click: np.ndarray, model: Any) -> str:
@@ -58,18 +71,21 @@ class PlanSession:
         self.levels: list[Level] = []
         self.current: int | None = None
         self.counted_from = ""                 # one of COUNT_ORIGINS once recorded
+        self.checklist: dict[str, Any] = empty_checklist()
         self.settings = settings or CheckSettings()
         self._results: dict[tuple[int, str], dict[str, Any]] = {}
         self.levels_changed = Signal()          # ()
         self.level_changed = Signal()           # (index)
         self.trajectory_changed = Signal()      # (index, side)
         self.current_changed = Signal()         # (index or None)
+        self.checklist_changed = Signal()       # ()
 
     # --- structure ----------------------------------------------------------------------
     def reset(self, volume: Any) -> None:
         self.volume = volume
         self.levels = []
         self.counted_from = ""
+        self.checklist = empty_checklist()
         self._results.clear()
         self.current = None
         self.levels_changed.emit()
@@ -117,13 +133,27 @@ class PlanSession:
         self.counted_from = origin
         self.levels_changed.emit()
 
-    def load_levels(self, levels: list[Level], counted_from: str = "") -> None:
+    def load_levels(self, levels: list[Level], counted_from: str = "",
+                    checklist: dict[str, Any] | None = None) -> None:
         """Replace every level (a plan opened from a file)."""
         self.levels = list(levels)
         self.counted_from = counted_from
+        self.checklist = checklist or empty_checklist()
         self._results.clear()
         self.levels_changed.emit()
+        self.checklist_changed.emit()
         self.set_current(0 if self.levels else None)
+
+    def set_checklist(self, checklist: dict[str, Any]) -> None:
+        self.checklist = checklist
+        self.checklist_changed.emit()
+
+    def set_level_field(self, index: int, name: str, value: Any) -> None:
+        """Notes, heights or the posterior wall's state of a level."""
+        if name not in ("notes", "heights", "adjacent_heights", "posterior_wall"):
+            raise ValueError(f"a level has no editable field {name}")
+        setattr(self.levels[index], name, value)
+        self.level_changed.emit(index)
 
     def set_label(self, index: int, label: str) -> None:
         if label not in LEVEL_LABELS:
@@ -169,9 +199,11 @@ def session_to_plan(session: PlanSession) -> dict[str, Any]:
     from planner.io.plan_file import ct_reference
 
     return {"ct": ct_reference(session.volume), "counted_from": session.counted_from,
-            "coordinates": "LPS mm",
+            "coordinates": "LPS mm", "checklist": session.checklist,
             "levels": [{"label": lv.label, "level_point": lv.click.tolist(),
                         "accepted": lv.accepted, "notes": lv.notes,
+                        "heights": lv.heights, "adjacent_heights": lv.adjacent_heights,
+                        "posterior_wall": lv.posterior_wall,
                         "trajectories": [{"side": t.side, "entry": t.entry.tolist(),
                                           "target": t.target.tolist(), "gauge": t.gauge,
                                           "approach": t.approach}
@@ -182,7 +214,8 @@ def session_to_plan(session: PlanSession) -> dict[str, Any]:
 def levels_from_plan(volume: Any, plan: dict[str, Any]) -> list[Level]:
     """Rebuild the levels of a validated plan on its CT: each vertebra model is fitted
     again from the stored level point (the model is deterministic), the trajectories are
-    the stored ones. Slow (a model per level): run it off the GUI thread."""
+    the stored ones; heights a plan lacks (version 1) are measured. Slow (a model per
+    level): run it off the GUI thread."""
     from planner.core.anatomy.model import build_model
     from planner.io.plan_file import PlanFileError
 
@@ -193,6 +226,18 @@ def levels_from_plan(volume: Any, plan: dict[str, Any]) -> list[Level]:
         model = build_model(volume, np.asarray(lv["level_point"], float))
         trajs = {t["side"]: Trajectory(t["side"], t["entry"], t["target"], t["gauge"],
                                        t["approach"]) for t in lv["trajectories"]}
+        heights, adjacent = lv["heights"], lv["adjacent_heights"]
+        if heights is None:
+            heights, adjacent = measure_heights(volume, model)
         levels.append(Level(lv["label"], np.asarray(lv["level_point"], float), model, trajs,
-                            lv["accepted"], notes=lv["notes"]))
+                            lv["accepted"], notes=lv["notes"], heights=heights,
+                            adjacent_heights=adjacent, posterior_wall=lv["posterior_wall"]))
     return levels
+
+
+def measure_heights(volume: Any, model: Any) -> tuple[dict, list[dict]]:
+    """The level's heights and its neighbours' (plan-file form: ``*_mm`` keys)."""
+    from planner.core.anatomy.heights import Heights, heights_with_neighbours
+
+    own, adjacent = heights_with_neighbours(volume, model)
+    return own.to_json(), [Heights(a).to_json() for a in adjacent]

@@ -201,7 +201,7 @@ class PlanFiles(QObject):
         if levels is None:
             return
         w = self.window
-        w.session.load_levels(levels, plan["counted_from"])
+        w.session.load_levels(levels, plan["counted_from"], plan["checklist"])
         w.undo_stack.clear()
         self.path = path
         if path is None:                 # recovered after a crash: still to be saved

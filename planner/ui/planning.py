@@ -16,10 +16,11 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 # imported here, in the GUI thread: a first import inside a worker thread races Qt
+from planner.core.anatomy import heights as _heights  # noqa: F401  (see above)
 from planner.core.anatomy.model import ModelError, build_model
 from planner.core.plan import entry_at_clock, suggest_plan
 from planner.core.trajectory import Trajectory
-from planner.model.plan_session import Level, PlanSession, suggest_label
+from planner.model.plan_session import Level, PlanSession, measure_heights, suggest_label
 from planner.render.plan_overlay import Needle, model_outlines
 from planner.ui import commands
 from planner.ui.plan_panel import PlanPanel
@@ -33,8 +34,12 @@ def level_job(volume: Any, click: np.ndarray) -> Callable:
         model = build_model(volume, click)
         if cancelled():
             return None
-        progress(0.7, "Suggesting the bipedicular plan")
-        return model, suggest_plan(volume, model)
+        progress(0.4, "Suggesting the bipedicular plan")
+        plan = suggest_plan(volume, model)
+        if cancelled():
+            return None
+        progress(0.6, "Measuring the vertebral heights and the adjacent levels'")
+        return model, plan, measure_heights(volume, model)
     return run
 
 
@@ -111,10 +116,11 @@ class PlanController(QObject):
         self._job = None
         if result is None:
             return
-        model, plan = result
+        model, plan, (heights, adjacent) = result
         label = suggest_label(self.session.levels, click, model)
         level = Level(label, np.asarray(click, float), model,
-                      {t.side: t for t in plan.trajectories}, warnings=list(plan.warnings))
+                      {t.side: t for t in plan.trajectories}, warnings=list(plan.warnings),
+                      heights=heights, adjacent_heights=adjacent)
         self.undo.push(commands.AddLevel(self.session, level))
         self.window.statusBar().showMessage(
             f"Level {label} added (suggested label: check it). Check the model outlines on "

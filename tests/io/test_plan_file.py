@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.core.checklist import ITEMS
 from planner.core.volume import Volume
 from planner.io.plan_file import (PlanFileError, ct_reference, fingerprint, read_plan,
                                   same_ct, write_plan)
@@ -16,8 +17,16 @@ from planner.io.plan_file import (PlanFileError, ct_reference, fingerprint, read
 
 def _plan(volume):
     return {"ct": ct_reference(volume), "counted_from": "the sacrum",
+            "checklist": {"answers": {i.id: ("no" if i.kind != "confirm" else "yes")
+                                      for i in ITEMS}, "pain_weeks": 6.5,
+                          "notes": "INR 1.1"},
             "levels": [{"label": "L1", "level_point": [1.25, -3.5, 10.125],
                         "accepted": True, "notes": "wedge, oedema on STIR",
+                        "heights": {"anterior_mm": 16.25, "middle_mm": 20.0,
+                                    "posterior_mm": 24.5},
+                        "adjacent_heights": [{"anterior_mm": 23.0, "middle_mm": None,
+                                              "posterior_mm": 24.0}],
+                        "posterior_wall": "intact",
                         "trajectories": [
                             {"side": "left", "entry": [20.1, 40.2, 5.3],
                              "target": [8.0, 10.0, 1.0 / 3.0], "gauge": "13G",
@@ -40,6 +49,7 @@ def test_round_trip_is_exact(tmp_path, volume):
     write_plan(path, plan)
     back = read_plan(path)
     assert back["levels"] == plan["levels"]              # floats to the last bit
+    assert back["checklist"] == plan["checklist"]
     assert back["counted_from"] == "the sacrum"
     assert back["ct"]["fingerprint"] == plan["ct"]["fingerprint"]
     assert same_ct(back, volume)
@@ -122,7 +132,7 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
 def test_fuzzed_plans_never_crash(tmp_path, volume, data):
     """Random values dropped anywhere into a valid plan: the reader either returns a
     clean plan or raises PlanFileError, nothing else."""
-    plan = json.loads(json.dumps({"schema": "pedicle-planner-plan", "schema_version": 1,
+    plan = json.loads(json.dumps({"schema": "pedicle-planner-plan", "schema_version": 2,
                                   **_plan(volume)}))
     node = plan
     for _ in range(data.draw(st.integers(0, 4))):
@@ -143,4 +153,45 @@ def test_fuzzed_plans_never_crash(tmp_path, volume, data):
     except PlanFileError:
         return
     assert set(out) == {"schema", "schema_version", "ct", "counted_from", "levels",
-                        "coordinates"}
+                        "checklist", "coordinates"}
+
+
+def test_a_version_1_plan_migrates(tmp_path, volume):
+    """Version 1 (before the checklist and heights) opens with them unanswered; written
+    back, it is a version 2 plan."""
+    v1 = _plan(volume)
+    del v1["checklist"]
+    for lv in v1["levels"]:
+        for key in ("heights", "adjacent_heights", "posterior_wall"):
+            del lv[key]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"schema": "pedicle-planner-plan", "schema_version": 1,
+                                **v1}))
+    out = read_plan(path)
+    assert out["schema_version"] == 2
+    assert set(out["checklist"]["answers"].values()) == {""}
+    assert out["checklist"]["pain_weeks"] is None
+    lv = out["levels"][0]
+    assert lv["heights"] is None and lv["adjacent_heights"] == [] and \
+        lv["posterior_wall"] == ""
+    assert lv["trajectories"] == v1["levels"][0]["trajectories"]
+    write_plan(tmp_path / "new.json", {k: v for k, v in out.items()
+                                        if k not in ("schema", "schema_version")})
+    assert json.loads((tmp_path / "new.json").read_text())["schema_version"] == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p["checklist"]["answers"].update(stir_oedema="maybe"), "yes, no or empty"),
+    (lambda p: p["checklist"]["answers"].update(bogus="yes"), "unknown checklist item"),
+    (lambda p: p["checklist"].update(pain_weeks=-3), "pain_weeks"),
+    (lambda p: p["levels"][0]["heights"].update(anterior_mm="tall"), "heights"),
+    (lambda p: p["levels"][0].update(posterior_wall="gone"), "posterior wall"),
+])
+def test_bad_checklist_and_heights_are_refused(tmp_path, volume, change, message):
+    plan = json.loads(json.dumps(_plan(volume)))
+    change(plan)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"schema": "pedicle-planner-plan", "schema_version": 2,
+                                **plan}))
+    with pytest.raises(PlanFileError, match=message):
+        read_plan(path)

@@ -152,3 +152,18 @@ def genant(heights: dict[str, float | None],
     loss = max(0.0, losses[worst])
     return {"grade": genant_grade(loss), "loss": round(loss, 3), "worst": worst,
             "basis": basis, "losses": {k: round(v, 3) for k, v in losses.items()}}
+
+
+def heights_with_neighbours(volume: Volume, model: Any) -> tuple[Heights, list[dict]]:
+    """The level's heights and those of the levels above and below that could be
+    modelled (a neighbour outside the CT or not found is left out)."""
+    from planner.core.anatomy.model import ModelError, build_model
+
+    own = vertebral_heights(volume, model)
+    adjacent = []
+    for seed in adjacent_seeds(model).values():
+        try:
+            adjacent.append(vertebral_heights(volume, build_model(volume, seed)).mm)
+        except ModelError:
+            continue
+    return own, adjacent

@@ -6,7 +6,7 @@ from typing import Any
 
 from planner.core.checks import anterior, path, views, walls
 from planner.core.checks.result import CheckSettings, gertzbein_robbins, worst
-from planner.core.trajectory import Trajectory
+from planner.core.trajectory import Trajectory, needle_angles
 
 
 def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
@@ -51,6 +51,7 @@ def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
         "breach_mm": depth, "gr_grade": grade,
         "entry_clock": None if clock is None else by_id["entry_clock"].details.get("clock"),
         "skin_entry": skin_json, "needle_length_mm": traj.length_mm,
+        "angles": needle_angles(model.frame, traj),
         "hu_profile": path.hu_profile(volume, traj, skin),
         "verdict": worst([c.verdict for c in checks if c.verdict != "n/a"]),
         "uncertainty_margin_mm": m,
