@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from planner import __version__
 
-SUBCOMMANDS = ("sample", "info", "plan", "check", "drr")
+SUBCOMMANDS = ("sample", "info", "plan", "check", "drr", "report", "export")
 EXIT_BAD_INPUT = 2
 
 
@@ -248,6 +248,71 @@ def _read_plan(plan_path: str, vol: Any) -> dict[str, Any]:
     return plan
 
 
+def _session_from_plan(args: argparse.Namespace) -> Any:
+    """A planning session rebuilt from a plan file on its CT (``--ct`` or the path the
+    plan names), refused when the CT is not the one the plan was made on."""
+    from planner.io.errors import LoadError
+    from planner.io.loader import load_volume
+    from planner.io.plan_file import read_plan, same_ct
+    from planner.model.plan_session import PlanSession, levels_from_plan
+
+    plan = read_plan(args.plan)
+    ct_path = args.ct or plan["ct"]["path"]
+    if not ct_path:
+        raise LoadError(f"{args.plan} does not say where its CT is: give --ct PATH")
+    vol = load_volume(ct_path, series_uid=args.series or plan["ct"]["series_uid"] or None,
+                      allow_non_ct=args.allow_non_ct)
+    if not same_ct(plan, vol):
+        raise LoadError(f"{ct_path} is not the CT the plan {args.plan} was made on "
+                        "(different series or geometry)")
+    session = PlanSession()
+    session.reset(vol)
+    session.load_levels(levels_from_plan(vol, plan), plan["counted_from"], plan["checklist"])
+    return session
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from planner.model.report import build_report
+
+    out = args.output.lower()
+    if not out.endswith((".pdf", ".html", ".htm")):
+        return _fail("the report is written as PDF or HTML: name the output .pdf or .html")
+    session = _session_from_plan(args)
+    doc = build_report(session, deidentify=args.deidentify, images=not args.no_images,
+                       plan_path="" if args.deidentify else args.plan)
+    if out.endswith(".pdf"):
+        from planner.io.report_pdf import write_pdf
+        write_pdf(doc, args.output)
+    else:
+        from planner.io.report_html import write_html
+        write_html(doc, args.output)
+    print(json.dumps({"output": args.output, "levels": [lv.label for lv in session.levels],
+                      "deidentified": args.deidentify}))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from planner.io.exports import write_csv, write_slicer_markups
+    from planner.model.report import CSV_COLUMNS, markup_lines, trajectory_rows
+
+    session = _session_from_plan(args)
+    if args.format == "slicer":
+        write_slicer_markups(args.output, markup_lines(session))
+    else:
+        write_csv(args.output, CSV_COLUMNS, trajectory_rows(session))
+    print(json.dumps({"output": args.output, "format": args.format,
+                      "trajectories": sum(len(lv.trajectories) for lv in session.levels)}))
+    return 0
+
+
+def _add_plan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan", help="a plan saved by the workstation (.ppplan.json)")
+    p.add_argument("--ct", help="the plan's CT, when it has moved from the path in the plan")
+    p.add_argument("--series", help="SeriesInstanceUID when the folder holds several")
+    p.add_argument("--allow-non-ct", action="store_true", help="load non-CT modalities")
+    p.add_argument("-o", "--output", required=True)
+
+
 def _json_default(obj: Any) -> Any:
     import numpy as np
 
@@ -315,6 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--plan", help="plan JSON (from `plan`) whose needles to draw")
     dr.add_argument("-o", "--output", required=True)
     dr.set_defaults(func=cmd_drr)
+    rp = sub.add_parser("report", help="the plan's report as PDF or HTML (by -o's name)")
+    _add_plan_args(rp)
+    rp.add_argument("--deidentify", action="store_true",
+                    help="no patient identifiers in the report or its images")
+    rp.add_argument("--no-images", action="store_true", help="tables and text only")
+    rp.set_defaults(func=cmd_report)
+    ex = sub.add_parser("export", help="the plan's trajectories for other tools")
+    _add_plan_args(ex)
+    ex.add_argument("--format", choices=("slicer", "csv"), required=True,
+                    help="3D Slicer markups JSON (.mrk.json) or CSV")
+    ex.set_defaults(func=cmd_export)
     return p
 
 

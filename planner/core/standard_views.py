@@ -15,6 +15,9 @@ import numpy as np
 
 from planner.core.carm import ANTERIOR, LEFT, SUPERIOR, CArm
 
+OVERVIEW_DETECTOR_MM = 480.0    # a wide true AP (about 34 cm at the spine) to count levels
+PATIENT_POSITION = "prone"      # the procedure's position, whatever the CT's
+
 
 def angles_for(detector_direction: np.ndarray) -> tuple[float, float]:
     """(primary, secondary) degrees putting the detector along a unit LPS direction."""

@@ -16,6 +16,15 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> None:
     """Write (rows, cols) uint8 greyscale or (rows, cols, 3) uint8 RGB, atomically."""
+    data = encode_png(image)
+    tmp = f"{os.fspath(path)}.part"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of (rows, cols) uint8 greyscale or (rows, cols, 3) uint8 RGB."""
     img = np.ascontiguousarray(image, dtype=np.uint8)
     if img.ndim == 2:
         colour = 0
@@ -25,10 +34,6 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> None:
         raise ValueError(f"cannot write an image of shape {img.shape} as PNG")
     h, w = img.shape[:2]
     raw = b"".join(b"\x00" + img[r].tobytes() for r in range(h))
-    data = (b"\x89PNG\r\n\x1a\n" +
+    return (b"\x89PNG\r\n\x1a\n" +
             _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, colour, 0, 0, 0)) +
             _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b""))
-    tmp = f"{os.fspath(path)}.part"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

@@ -12,6 +12,7 @@ from planner.core.carm import CArm
 from planner.core.overlays import (VERDICT_RGB, Label, Overlay, Polyline, level_overlay,
                                    needle_overlay)
 from planner.core.standard_views import (describe_from_true_ap, en_face_directions,
+                                         OVERVIEW_DETECTOR_MM, PATIENT_POSITION,
                                          standard_views, view_isocentre)
 from planner.model.plan_session import PlanSession
 from planner.render.plan_overlay import BREACH_RING_MM
@@ -20,8 +21,6 @@ from planner.ui.drr_service import PREVIEW, SETTLED, DrrService
 from planner.ui.fluoro_view import FluoroView
 
 SETTLE_MS = 250           # after the last angle change, the full-quality image
-OVERVIEW_DETECTOR_MM = 480.0    # about 34 cm at the spine: five or six levels
-PATIENT_POSITION = "prone"
 
 
 class FluoroController(QObject):
