@@ -260,8 +260,10 @@ def _session_from_plan(args: argparse.Namespace) -> Any:
     ct_path = args.ct or plan["ct"]["path"]
     if not ct_path:
         raise LoadError(f"{args.plan} does not say where its CT is: give --ct PATH")
-    vol = load_volume(ct_path, series_uid=args.series or plan["ct"]["series_uid"] or None,
-                      allow_non_ct=args.allow_non_ct)
+    # the plan's own series in the folder it names; in a folder given by hand, the one
+    # series there (or --series), then checked to be the plan's
+    uid = args.series or (None if args.ct else plan["ct"]["series_uid"] or None)
+    vol = load_volume(ct_path, series_uid=uid, allow_non_ct=args.allow_non_ct)
     if not same_ct(plan, vol):
         raise LoadError(f"{ct_path} is not the CT the plan {args.plan} was made on "
                         "(different series or geometry)")

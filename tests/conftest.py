@@ -91,3 +91,42 @@ def permuted_affine() -> np.ndarray:
     aff[:3, :3] = np.array([[0, 0, -1.2], [1.0, 0, 0], [0, -1.4, 0]])
     aff[:3, 3] = [30.0, -20.0, 40.0]
     return aff
+
+
+@pytest.fixture(scope="session")
+def planned_session(sample_volume, sample_truth):
+    """L1 (the wedge, model checked) and L2 (not checked) of the sample case with the
+    suggested plans, measured heights, a partly answered checklist and a note."""
+    from planner.core.anatomy.model import build_model
+    from planner.core.plan import suggest_plan
+    from planner.model.plan_session import Level, PlanSession, measure_heights
+
+    session = PlanSession()
+    session.reset(sample_volume)
+    for label in ("L1", "L2"):
+        centre = np.array(next(lv for lv in sample_truth["levels"]
+                               if lv["label"] == label)["body_center"])
+        model = build_model(sample_volume, centre)
+        plan = suggest_plan(sample_volume, model)
+        heights, adjacent = measure_heights(sample_volume, model)
+        session.insert_level(len(session.levels), Level(
+            label, centre, model, {t.side: t for t in plan.trajectories},
+            accepted=label == "L1", heights=heights, adjacent_heights=adjacent,
+            posterior_wall="intact" if label == "L1" else "",
+            notes="wedge fracture; cement 3 mL per side" if label == "L1" else ""))
+    session.set_counted_from("the sacrum")
+    answers = session.checklist["answers"]
+    answers.update(stir_oedema="yes", concordance="yes", coagulation="no",
+                   cardiorespiratory="no", infection="no", deformity="yes")
+    session.checklist["pain_weeks"] = 6.0
+    return session
+
+
+@pytest.fixture(scope="session")
+def sample_plan_file(planned_session, tmp_path_factory) -> Path:
+    from planner.io.plan_file import write_plan
+    from planner.model.plan_session import session_to_plan
+
+    path = tmp_path_factory.mktemp("plans") / "sample.ppplan.json"
+    write_plan(path, session_to_plan(planned_session))
+    return path

@@ -186,3 +186,46 @@ def test_drr_draws_the_plan_and_refuses_another_series(sample_case, sample_truth
               "--size", "32", "--plan", str(tmp_path / "bad.json"), "-o", str(tmp_path / "y.png"))
     assert bad.returncode == 2 and "cannot read the plan" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_report_command_writes_a_pdf_from_a_saved_plan(sample_plan_file, tmp_path):
+    from pypdf import PdfReader
+
+    out = run("report", str(sample_plan_file), "-o", str(tmp_path / "r.pdf"))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["levels"] == ["L1", "L2"]
+    text = " ".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages)
+    assert "Level L1" in text and "not a certified medical device" in " ".join(text.split())
+    html = run("report", str(sample_plan_file), "-o", str(tmp_path / "r.html"),
+               "--deidentify", "--no-images")
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "Sample^Spine" not in page and "Level L2" in page and "<img" not in page
+
+
+def test_export_command_writes_slicer_markups_and_csv(sample_plan_file, tmp_path):
+    out = run("export", str(sample_plan_file), "--format", "slicer",
+              "-o", str(tmp_path / "p.mrk.json"))
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(sample_plan_file.read_text())
+    markups = json.loads((tmp_path / "p.mrk.json").read_text())["markups"]
+    first = plan["levels"][0]["trajectories"][0]
+    line = next(m for m in markups if m["name"] == f"L1 {first['side']}")
+    assert line["controlPoints"][0]["position"] == first["entry"]
+    assert line["controlPoints"][1]["position"] == first["target"]
+    out = run("export", str(sample_plan_file), "--format", "csv", "-o", str(tmp_path / "p.csv"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "p.csv").read_text().count("\n") == 5      # header + 4 needles
+
+
+def test_report_refuses_another_ct_and_bad_names(sample_plan_file, tiny_series, tmp_path):
+    wrong = run("report", str(sample_plan_file), "--ct", str(tiny_series),
+                "-o", str(tmp_path / "r.pdf"))
+    assert wrong.returncode == 2 and "not the CT the plan" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1 and not (tmp_path / "r.pdf").exists()
+    docx = run("report", str(sample_plan_file), "-o", str(tmp_path / "r.docx"))
+    assert docx.returncode == 2 and "PDF or HTML" in docx.stderr
+    (tmp_path / "junk.json").write_text("{not json")
+    junk = run("report", str(tmp_path / "junk.json"), "-o", str(tmp_path / "r.pdf"))
+    assert junk.returncode == 2 and "not a plan file" in junk.stderr
+    assert "Traceback" not in junk.stderr + docx.stderr + wrong.stderr
