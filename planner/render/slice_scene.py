@@ -178,6 +178,11 @@ class SliceScene:
             self.title = title
         self._place_camera(np.array(self.renderer.GetActiveCamera().GetFocalPoint()))
 
+    def set_banner_lines(self, lines: list[str]) -> None:
+        """Patient, study and series lines (or "De-identified") at the top left."""
+        self._banner_lines = list(lines)
+        self._update_banner()
+
     def set_level_text(self, text: str) -> None:
         """The planned level shown under the patient banner ("" for none)."""
         self._level_text = text

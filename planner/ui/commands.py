@@ -94,3 +94,45 @@ class SetCountedFrom(QUndoCommand):
 
     def undo(self) -> None:
         self.session.set_counted_from(self.old)
+
+
+FIELD_WORDS = {"notes": "notes", "heights": "heights", "posterior_wall": "posterior wall"}
+NOTES_MERGE_ID = 1001
+
+
+class SetLevelField(QUndoCommand):
+    """A level's notes, heights or posterior wall. Consecutive edits of one level's notes
+    merge into one step (typing a sentence is one undo)."""
+
+    def __init__(self, session: PlanSession, index: int, name: str, value):
+        super().__init__(f"Edit {session.levels[index].label} {FIELD_WORDS.get(name, name)}")
+        self.session, self.index, self.name, self.value = session, index, name, value
+        self.old = getattr(session.levels[index], name)
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return NOTES_MERGE_ID if self.name == "notes" else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not isinstance(other, SetLevelField) or other.index != self.index or \
+                other.name != self.name:
+            return False
+        self.value = other.value
+        return True
+
+    def redo(self) -> None:
+        self.session.set_level_field(self.index, self.name, self.value)
+
+    def undo(self) -> None:
+        self.session.set_level_field(self.index, self.name, self.old)
+
+
+class SetChecklist(QUndoCommand):
+    def __init__(self, session: PlanSession, checklist: dict):
+        super().__init__("Edit the pre-procedure checklist")
+        self.session, self.checklist, self.old = session, checklist, session.checklist
+
+    def redo(self) -> None:
+        self.session.set_checklist(self.checklist)
+
+    def undo(self) -> None:
+        self.session.set_checklist(self.old)

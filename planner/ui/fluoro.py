@@ -66,6 +66,11 @@ class FluoroController(QObject):
         self.service.set_volume(volume)
         self.refresh_overlays()
 
+    def set_banner(self, lines: list[str]) -> None:
+        """Patient, study and series (or "De-identified") on both images."""
+        self._banner = list(lines)
+        self.refresh_overlays()
+
     def _level(self):
         s = self.session
         return None if s.current is None else s.levels[s.current]

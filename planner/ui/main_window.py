@@ -8,15 +8,20 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow,
-                               QMenu, QMessageBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QGridLayout, QLabel,
+                               QMainWindow, QMenu, QMessageBox, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from planner.model.plan_session import PlanSession
 from planner.model.viewer_state import DEFAULT_PRESET, WINDOW_PRESETS, ViewerState
+from planner.ui import commands
 from planner.ui.carm_panel import STANDARD_BUTTONS, CArmPanel
+from planner.ui.checklist_dialog import ChecklistDialog
 from planner.ui.dialogs import SeriesDialog, show_about, show_controls
 from planner.ui.fluoro import FluoroController
+from planner.ui.exports import Exports
 from planner.ui.fluoro_view import FluoroView
+from planner.ui.level_details import LevelDetails
 from planner.ui.needle_view import NeedleView
 from planner.ui.plan_files import PlanFiles
 from planner.ui.plan_panel import PlanPanel
@@ -34,6 +39,7 @@ LAYOUTS: dict[str, list[list[str]]] = {
     "Fluoroscopy": [["ap", "lateral"]],
 }
 DEFAULT_LAYOUT = "Planning"
+DEIDENTIFIED = "De-identified"
 VIEW_TITLES = {"axial": "Axial", "sagittal": "Sagittal", "coronal": "Coronal", "3d": "3D",
                "ap": "Fluoroscopy, frontal plane", "lateral": "Fluoroscopy, lateral plane",
                "bullseye": "Down the needle", "progression": "Needle progression plane"}
@@ -94,10 +100,18 @@ class MainWindow(QMainWindow):
         self.carm_panel = CArmPanel()
         self.fluoro = FluoroController(self, self.session, self.fluoro_views, self.carm_panel,
                                        self.planning)
+        self.details = LevelDetails(self.session)
+        self.details.field_edited.connect(
+            lambda i, name, value: self.undo_stack.push(
+                commands.SetLevelField(self.session, i, name, value)))
+        self.details.checklist_requested.connect(self.edit_checklist)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.panel, "Needles and checks")
+        self.side_tabs.addTab(self.details, "Level and patient")
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.panel, 1)
+        side_layout.addWidget(self.side_tabs, 1)
         side_layout.addWidget(self.carm_panel)
         dock.setWidget(side)
         self.layout_name = ""
@@ -110,6 +124,8 @@ class MainWindow(QMainWindow):
             v.hovered.connect(self._on_hover)
         self.state.window_changed.connect(self._on_window)
         self._job: Job | None = None
+        self.deidentified = False
+        self.exports = Exports(self)
         self._build_menus()
         self.settings = QSettings("PediclePlanner", "PediclePlanner")
         self.resize(1280, 900)
@@ -133,6 +149,12 @@ class MainWindow(QMainWindow):
         self._add(m, "Open NIfTI/NRRD &file...", self.ask_open_file, "Ctrl+Shift+O")
         self._add(m, "Open the &sample case", lambda: self.open_path(None))
         m.addSeparator()
+        self._add(m, "Export &report (PDF or HTML)...", lambda: self.exports.report(False),
+                  "Ctrl+Shift+R")
+        self._add(m, "Export de-&identified report...", lambda: self.exports.report(True))
+        traj = m.addMenu("Export &trajectories")
+        self._add(traj, "3D &Slicer markups...", lambda: self.exports.trajectories("slicer"))
+        self._add(traj, "&CSV...", lambda: self.exports.trajectories("csv"))
         shots = m.addMenu("Export &screenshot")
         self._add(shots, "Whole window...", lambda: self.ask_screenshot(None), "Ctrl+E")
         for key, title in VIEW_TITLES.items():
@@ -153,6 +175,7 @@ class MainWindow(QMainWindow):
             lambda: self.planning.set_add_mode(True), "A")
         self._add(p, "&Remove the level", self._remove_level, QKeySequence.StandardKey.Delete)
         self._add(p, "Switch the needle &side (left/right)", self._switch_side, "S")
+        self._add(p, "Pre-procedure &checklist...", self.edit_checklist, "K")
         p.addSeparator()
         for n, (name, text) in enumerate(STANDARD_BUTTONS):
             self._add(p, f"C-arm: {text}", lambda checked=False, name=name:
@@ -180,6 +203,9 @@ class MainWindow(QMainWindow):
             lay_group.addAction(a)
             self.layout_actions[name] = a
         self._add(v, "&Reset views", self.reset_views, "R")
+        self.identity_action = self._add(v, "&Hide patient identity (for screenshots)",
+                                         self.set_deidentified)
+        self.identity_action.setCheckable(True)
         h = self.menuBar().addMenu("&Help")
         self._add(h, "&Keyboard and mouse", lambda: show_controls(self), "F1")
         self._add(h, "&About Pedicle Planner", lambda: show_about(self))
@@ -211,10 +237,45 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         m = self.state.volume.meta if self.state.volume is not None else {}
-        name = str(m.get("patient_name", "")).replace("^", " ")
-        parts = [APP_TITLE, self.plan_files.title()] + [x for x in (
-            name, m.get("series_description", "")) if x]
+        parts = [APP_TITLE, self.plan_files.title()] + (
+            [DEIDENTIFIED] if self.deidentified and m else
+            [x for x in (str(m.get("patient_name", "")).replace("^", " "),
+                         m.get("series_description", "")) if x])
         self.setWindowTitle(" - ".join(parts))
+
+    def identity_lines(self) -> list[str]:
+        """The patient banner of every view: patient, study and series, or
+        "De-identified" while the identity is hidden (for screenshots others see)."""
+        if self.state.volume is None:
+            return []
+        if self.deidentified:
+            return [DEIDENTIFIED]
+        m = self.state.volume.meta
+        return [x for x in (str(m.get("patient_name", "")).replace("^", " "),
+                            m.get("study_description", ""), m.get("series_description", ""))
+                if x]
+
+    def set_deidentified(self, hidden: bool) -> None:
+        self.deidentified = bool(hidden)
+        if self.identity_action.isChecked() != self.deidentified:
+            self.identity_action.setChecked(self.deidentified)
+        self._apply_identity()
+
+    def _apply_identity(self) -> None:
+        lines = self.identity_lines()
+        for v in [*self.views.values(), *self.needle_views.values()]:
+            v.scene.set_banner_lines(lines)
+        self.view3d.scene.set_banner("\n".join(lines[:2]))
+        self.fluoro.set_banner(lines)
+        self._update_title()
+        self.render_all()
+
+    def edit_checklist(self) -> None:
+        if self.session.volume is None:
+            return
+        dlg = ChecklistDialog(self.session.checklist, self)
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.value() != self.session.checklist:
+            self.undo_stack.push(commands.SetChecklist(self.session, dlg.value()))
 
     def _add(self, menu, text: str, slot: Callable, shortcut: Any = None) -> QAction:
         a = QAction(text, self)
@@ -298,14 +359,10 @@ class MainWindow(QMainWindow):
             from planner.render.surface_scene import bone_surface
             surface = bone_surface(volume)
         m = volume.meta
-        name = str(m.get("patient_name", "")).replace("^", " ")
-        self.view3d.scene.set_banner("\n".join(x for x in (name, m.get("study_description", ""))
-                                               if x))
         self.view3d.set_surface(surface, volume.affine)
-        self.fluoro.set_volume(volume, [x for x in (name, m.get("study_description", ""),
-                                                    m.get("series_description", "")) if x])
+        self.fluoro.set_volume(volume, self.identity_lines())
+        self._apply_identity()
         self.plan_files.volume_loaded()
-        self._update_title()
         ni, nj, nk = volume.shape_ijk
         sp = volume.spacing
         self.status_volume.setText(f"{ni}x{nj}x{nk}  {sp[0]:.2f}x{sp[1]:.2f}x{sp[2]:.2f} mm  "

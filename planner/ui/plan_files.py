@@ -103,6 +103,7 @@ class PlanFiles(QObject):
 
     def _write(self, path: str) -> bool:
         w = self.window
+        w.details.commit_notes()          # notes still being typed belong to the plan
         try:
             write_plan(path, session_to_plan(w.session))
         except OSError as exc:
