@@ -97,12 +97,13 @@ class SetCountedFrom(QUndoCommand):
 
 
 FIELD_WORDS = {"notes": "notes", "heights": "heights", "posterior_wall": "posterior wall"}
-NOTES_MERGE_ID = 1001
+MERGE_IDS = {"notes": 1001, "posterior_wall": 1002}
 
 
 class SetLevelField(QUndoCommand):
     """A level's notes, heights or posterior wall. Consecutive edits of one level's notes
-    merge into one step (typing a sentence is one undo)."""
+    (typing a sentence) or posterior wall (stepping through the choices with the arrow
+    keys) merge into one undo step."""
 
     def __init__(self, session: PlanSession, index: int, name: str, value):
         super().__init__(f"Edit {session.levels[index].label} {FIELD_WORDS.get(name, name)}")
@@ -110,7 +111,7 @@ class SetLevelField(QUndoCommand):
         self.old = getattr(session.levels[index], name)
 
     def id(self) -> int:  # noqa: A003 - Qt's name
-        return NOTES_MERGE_ID if self.name == "notes" else -1
+        return MERGE_IDS.get(self.name, -1)
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
         if not isinstance(other, SetLevelField) or other.index != self.index or \
