@@ -84,14 +84,14 @@ def _summary(session: PlanSession, deidentify: bool) -> Section:
     vol = session.volume
     m = vol.meta
     sp = vol.spacing
-    ct = [["Series", m.get("series_description", "") or "-"],
-          ["Grid", f"{' x '.join(str(n) for n in vol.shape_ijk)} voxels, "
+    ct = [["Grid", f"{' x '.join(str(n) for n in vol.shape_ijk)} voxels, "
                    f"{sp[0]:.2f} x {sp[1]:.2f} x {sp[2]:.2f} mm"],
           ["Slice thickness", f"{m.get('slice_thickness') or sp[2]:.2f} mm"],
           ["CT patient position", m.get("patient_position", "") or "unknown"],
           ["Procedure position", "prone (the C-arm angles below assume it)"]]
-    if not deidentify:
-        ct.insert(1, ["Series UID", m.get("series_uid", "") or "-"])
+    if not deidentify:      # descriptions and UIDs may identify (DICOM PS3.15 removes them)
+        ct[:0] = [["Series", m.get("series_description", "") or "-"],
+                  ["Series UID", m.get("series_uid", "") or "-"]]
     rows = []
     for n, level in enumerate(session.levels):
         verdicts = []

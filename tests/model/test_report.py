@@ -86,7 +86,8 @@ def test_deidentified_report_and_images_carry_no_identifiers(planned_session, dr
     write_html(doc, html_path)
     html = html_path.read_text(encoding="utf-8")
     uid = planned_session.volume.meta["series_uid"]
-    for secret in (*PATIENT, uid, "2026-01-01", "Sample^Spine.ppplan"):
+    series = planned_session.volume.meta["series_description"]
+    for secret in (*PATIENT, uid, "2026-01-01", "Sample^Spine.ppplan", series):
         assert secret not in html
         assert secret not in doc.text()
     assert drawn_labels, "the report has images"
