@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.core.anatomy.heights import DISC_MM   # a typical disc, to count levels
 from planner.core.checklist import empty as empty_checklist
 from planner.core.checks.judge import judge
 from planner.core.checks.result import CheckSettings
@@ -22,7 +23,6 @@ LEVEL_LABELS = ([f"C{n}" for n in range(1, 8)] + [f"T{n}" for n in range(1, 13)]
                 + [f"L{n}" for n in range(1, 6)] + ["S1"])
 DEFAULT_LABEL = "L1"
 MAX_LEVELS_PER_SITTING = 3    # CLINICAL.md: more than three levels in one sitting is advised against
-DISC_MM = 8.0                 # a typical disc, for counting levels from a labelled one
 COUNT_ORIGINS = ("the sacrum", "the last rib", "C2")   # how the levels were counted
 UNVERIFIED = "unverified"
 
