@@ -400,6 +400,8 @@ def gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pedicle-planner", add_help=False)
     p.add_argument("path", nargs="?")
     p.add_argument("--series")
+    p.add_argument("--smoke-test", action="store_true",
+                   help="open the case, render it, print the start-up time and exit 0")
     return p
 
 
@@ -437,4 +439,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     gargs, rest = gui_parser().parse_known_args(argv)
     from planner.app import run_gui
 
-    return run_gui(gargs.path, series_uid=gargs.series, qt_args=rest)
+    return run_gui(gargs.path, series_uid=gargs.series, qt_args=rest,
+                   smoke_test=gargs.smoke_test)

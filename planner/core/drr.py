@@ -137,7 +137,8 @@ _KERNEL = None
 
 
 def _numba_kernel():
-    """Compile (once, cached on disk) the parallel ray-marcher; None without numba."""
+    """Compile (once, cached on disk where numba can) the parallel ray-marcher; None
+    without numba."""
     global _KERNEL
     if _KERNEL is not None:
         return _KERNEL
@@ -146,7 +147,6 @@ def _numba_kernel():
     except ImportError:
         return None
 
-    @numba.njit(parallel=True, fastmath=True, cache=True)
     def march(mu, inv, src, targets, out):   # pragma: no cover - compiled
         # Joseph's method: step one slice at a time along the index axis the ray runs
         # most along (stored contiguous by the caller), interpolate bilinearly within
@@ -217,8 +217,11 @@ def _numba_kernel():
                 z += kz
             out[r] = acc / abs(di[0])
 
-    _KERNEL = march
-    return march
+    try:
+        _KERNEL = numba.njit(parallel=True, fastmath=True, cache=True)(march)
+    except RuntimeError:    # no place to cache (e.g. a frozen application without sources)
+        _KERNEL = numba.njit(parallel=True, fastmath=True)(march)
+    return _KERNEL
 
 
 BODY_INTEGRAL = 1.0       # rays below this crossed little more than air

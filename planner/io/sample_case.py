@@ -1,7 +1,8 @@
 """The built-in sample case: the synthetic spine written as a DICOM series plus its truth.
 
 Generated on first use into the user's cache (deterministic from the seed), so the
-program ships no large data and starts on a realistic case in one command.
+program ships no large data and starts on a realistic case in one command. The frozen
+application carries it ready-made (``sample/`` in the bundle) to start at once.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,9 +50,17 @@ def write_sample(outdir: str | os.PathLike, spec: PhantomSpec | None = None) -> 
     return out
 
 
+def sample_name(seed: int = 0) -> str:
+    return f"sample-v{SAMPLE_VERSION}-seed{seed}"
+
+
 def ensure_sample(seed: int = 0) -> Path:
-    """Path of the cached sample case folder, generating it atomically if absent."""
-    target = cache_root() / f"sample-v{SAMPLE_VERSION}-seed{seed}"
+    """Path of the sample case folder: the bundled one, or the cached one, generated
+    atomically if absent."""
+    bundled = Path(getattr(sys, "_MEIPASS", "/nonexistent")) / "sample" / sample_name(seed)
+    if (bundled / TRUTH_NAME).exists():
+        return bundled
+    target = cache_root() / sample_name(seed)
     if (target / TRUTH_NAME).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import vtk
+from planner.render import vtk_api as vtk
 
 from planner.core.overlays import VERDICT_RGB as CORE_VERDICT_RGB
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import vtk
+from planner.render import vtk_api as vtk
 
 from planner.render.plan_overlay import Needle, Polyline, SliceOverlay
 from planner.render.vtk_util import array_to_image, matrix_to_vtk, world_to_display

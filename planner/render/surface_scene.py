@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import vtk
+from planner.render import vtk_api as vtk
 
 from planner.render.plan_overlay import NeedleTubes
 from planner.render.vtk_util import array_to_image, matrix_to_vtk

@@ -7,7 +7,7 @@ prop as its UserMatrix, because many VTK filters ignore an image's direction mat
 from __future__ import annotations
 
 import numpy as np
-import vtk
+from planner.render import vtk_api as vtk
 from vtkmodules.util import numpy_support
 
 

@@ -4,7 +4,7 @@ grabbed and dragged (in the plane facing the camera), elsewhere a drag turns the
 from __future__ import annotations
 
 import numpy as np
-import vtk
+from planner.render import vtk_api as vtk
 from PySide6.QtCore import QPointF, Qt, Signal
 
 from planner.model.viewer_state import ViewerState
