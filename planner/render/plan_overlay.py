@@ -17,7 +17,7 @@ from planner.core.overlays import VERDICT_RGB as CORE_VERDICT_RGB
 # the colours of the fluoroscopy overlays and reports, as 0-1 floats for VTK
 VERDICT_RGB = {k: tuple(c / 255.0 for c in rgb) for k, rgb in CORE_VERDICT_RGB.items()}
 OUTLINE_RGB = {"canal": (0.20, 0.85, 0.95), "pedicle": (0.85, 0.95, 0.30),
-               "body": (0.95, 0.80, 0.35)}
+               "body": (0.95, 0.80, 0.35), "height": (1.0, 0.45, 0.85)}
 LIFT_MM = 1.0          # toward the camera, above the slice
 BREACH_RING_MM = 4.0
 OTHER_LEVEL_NEAR_MM = 10.0
@@ -41,7 +41,7 @@ class Needle:
 
 @dataclass
 class Polyline:
-    kind: str             # canal, pedicle or body
+    kind: str             # canal, pedicle, body or height
     points: np.ndarray    # (n, 3) LPS, closed
 
 
@@ -250,10 +250,13 @@ class NeedleTubes:
 CANAL_SECTION_EVERY = 2      # draw every other canal section (1 mm apart) on the slices
 
 
-def model_outlines(model) -> list[Polyline]:
+def model_outlines(model, height_points: dict | None = None) -> list[Polyline]:
     """The vertebra model as outlines the user can judge on the slices: body sections,
-    canal sections and each pedicle's isthmus outline."""
-    out = [Polyline("body", o.points) for o in model.outlines]
+    canal sections, each pedicle's isthmus outline and, on the mid-sagittal plane, where
+    the anterior, middle and posterior heights were measured (endplate to endplate)."""
+    out = [Polyline("height", np.asarray(ends, float))
+           for ends in (height_points or {}).values()]
+    out += [Polyline("body", o.points) for o in model.outlines]
     out += [Polyline("canal", c.points) for c in model.canal[::CANAL_SECTION_EVERY]]
     out += [Polyline("pedicle", p.outline) for p in model.pedicles.values()]
     return out

@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 # imported here, in the GUI thread: a first import inside a worker thread races Qt
-from planner.core.anatomy import heights as _heights  # noqa: F401  (see above)
+from planner.core.anatomy.heights import vertebral_heights
 from planner.core.anatomy.model import ModelError, build_model
 from planner.core.plan import entry_at_clock, suggest_plan
 from planner.core.trajectory import Trajectory
@@ -249,7 +249,8 @@ class PlanController(QObject):
     def _outlines(self, model: Any) -> list:
         """The model's outlines, made once per model (they do not move with the needle)."""
         if self._outline_cache[0] is not model:
-            self._outline_cache = (model, model_outlines(model))
+            heights = vertebral_heights(self.session.volume, model)
+            self._outline_cache = (model, model_outlines(model, heights.points))
         return self._outline_cache[1]
 
     def selected(self) -> tuple[Any, Trajectory] | None:
