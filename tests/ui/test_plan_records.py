@@ -4,6 +4,8 @@ the report and trajectory exports, and hiding the patient's identity for screens
 
 import json
 
+import numpy as np
+
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QFileDialog
@@ -151,3 +153,23 @@ def test_hide_patient_identity_for_screenshots(planned, qtbot):  # noqa: F811
     assert all("Sample" not in line for line in window.fluoro_views["ap"].banner)
     window.identity_action.trigger()
     assert "Sample Spine" in axial.banner.GetInput()
+
+
+def test_the_sagittal_slice_shows_where_the_heights_were_measured(planned):  # noqa: F811
+    from planner.core.anatomy.heights import vertebral_heights
+    from planner.render.plan_overlay import OUTLINE_RGB
+    from tests.ui.conftest import render
+    from tests.ui.test_planning import _colour_near, _widget_pos
+
+    window, _ = planned
+    window.set_layout("Slices and 3D")
+    level = window.session.levels[0]
+    window.state.set_cursor(level.model.centre)
+    render(window)
+    sagittal = window.views["sagittal"]
+    points = vertebral_heights(window.session.volume, level.model).points
+    for name in ("anterior", "posterior"):
+        low, high = (np.asarray(p) for p in points[name])
+        # a third of the way up: clear of the endplate outlines and the needles
+        at = _widget_pos(sagittal, low + (high - low) / 3)
+        assert _colour_near(sagittal, at, OUTLINE_RGB["height"], radius=3) > 2, name
