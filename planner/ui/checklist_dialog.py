@@ -32,21 +32,25 @@ class ChecklistDialog(QDialog):
     def __init__(self, checklist: dict[str, Any], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Pre-procedure checklist")
+        self.setMinimumWidth(620)
         self.checklist = copy.deepcopy(checklist)
         lay = QVBoxLayout(self)
         self.combos: dict[str, QComboBox] = {}
         for kind, title in KIND_TITLES.items():
             box = QGroupBox(title)
             form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
             for item in (i for i in ITEMS if i.kind == kind):
                 combo = QComboBox()
                 combo.setObjectName(f"answer_{item.id}")
+                combo.setMinimumWidth(140)
                 for text, value in ANSWER_TEXTS:
                     combo.addItem(text, value)
                 combo.setCurrentIndex(combo.findData(self.checklist["answers"].get(item.id, "")))
                 combo.currentIndexChanged.connect(self._changed)
                 label = QLabel(item.text)
                 label.setWordWrap(True)
+                label.setMinimumWidth(400)
                 form.addRow(label, combo)
                 self.combos[item.id] = combo
             lay.addWidget(box)
