@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from planner.core.checklist import ITEMS, assess
+from planner.core.checks.result import value_text
 from planner.core.overlays import VERDICT_RGB, Label, Overlay, Polyline, level_overlay
 from planner.io.report_document import Figure, Paragraph, ReportDocument, Section, Table
 from planner.model.plan_session import PlanSession
@@ -142,7 +143,6 @@ def _checklist(session: PlanSession) -> Section:
 
 
 def _level(session: PlanSession, n: int, att, deidentify: bool) -> Section:
-    vol = session.volume
     level = session.levels[n]
     model = level.model
     blocks: list = []
@@ -177,13 +177,10 @@ def _level(session: PlanSession, n: int, att, deidentify: bool) -> Section:
 
 
 def _value(c: dict) -> str:
-    v = c.get("value")
-    if v is None:
-        return c.get("details", {}).get("reason", "unknown") if c["verdict"] == "unknown" \
-            else "-"
-    if isinstance(v, float):
-        return f"{v:.1f} {c.get('unit', '')}".strip()
-    return f"{v} {c.get('unit', '')}".strip()
+    """The value, or for a check that could not be computed, why."""
+    if c.get("value") is None and c["verdict"] == "unknown":
+        return c.get("details", {}).get("reason", "unknown")
+    return value_text(c)
 
 
 def _heights_table(level) -> Table:

@@ -3,8 +3,6 @@ and the checks of the selected side with traffic lights."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout,
@@ -12,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QListWidgetItem, QPushButton, QTabBar, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from planner.core.checks.result import value_text
 from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
 from planner.model.plan_session import (COUNT_ORIGINS, LEVEL_LABELS, MAX_LEVELS_PER_SITTING,
                                         PlanSession)
@@ -44,15 +43,6 @@ def verdict_icon(verdict: str, size: int = 14) -> QIcon:
     p.end()
     _ICONS[verdict] = QIcon(pix)
     return _ICONS[verdict]
-
-
-def _value_text(check: dict[str, Any]) -> str:
-    v = check.get("value")
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.1f} {check.get('unit', '')}".strip()
-    return f"{v} {check.get('unit', '')}".strip()
 
 
 class PlanPanel(QWidget):
@@ -316,7 +306,7 @@ class PlanPanel(QWidget):
             name.setIcon(verdict_icon(c["verdict"]))
             name.setText(CHECK_NAMES.get(c["id"], c["id"]))
             name.setData(Qt.ItemDataRole.UserRole, c["id"])
-            value.setText(_value_text(c))
+            value.setText(value_text(c))
             verdict.setText(c["verdict"])
             for item in (name, value, verdict):
                 item.setToolTip(tip)

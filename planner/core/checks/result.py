@@ -67,3 +67,13 @@ def gertzbein_robbins(breach_mm: float) -> str:
     if breach_mm < 6:
         return "D"
     return "E"
+
+
+def value_text(check: dict[str, Any]) -> str:
+    """A check's measured value with its unit, as the panel and the report show it."""
+    v = check.get("value")
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f} {check.get('unit', '')}".strip()
+    return f"{v} {check.get('unit', '')}".strip()
