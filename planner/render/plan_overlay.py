@@ -45,44 +45,59 @@ class Polyline:
     points: np.ndarray    # (n, 3) LPS, closed
 
 
-def _polydata() -> tuple[vtk.vtkPolyData, vtk.vtkActor]:
-    pd = vtk.vtkPolyData()
-    mapper = vtk.vtkPolyDataMapper()
-    mapper.SetInputData(pd)
-    mapper.SetColorModeToDirectScalars()
-    mapper.SetScalarModeToUseCellData()
-    actor = vtk.vtkActor()
-    actor.SetMapper(mapper)
-    actor.GetProperty().LightingOff()
-    actor.PickableOff()
-    return pd, actor
+class Layer:
+    """One polydata actor of lines and points with a colour per cell.
 
+    ``fill`` leaves the polydata untouched when the content is the same as last time and
+    says so: a view whose layers did not change need not render again (a drag in the
+    axial view often leaves the sagittal needle where it was)."""
 
-def _fill(pd: vtk.vtkPolyData, points: np.ndarray, lines: np.ndarray, verts: np.ndarray,
-          rgbs: np.ndarray) -> None:
-    """Points (n, 3), line cells (m, 2) and vertex cells (k,) as point indices, and one
-    colour (0-1) per cell, verts first (VTK orders cell data verts, then lines)."""
-    from vtkmodules.util import numpy_support as ns
+    def __init__(self) -> None:
+        self.pd = vtk.vtkPolyData()
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputData(self.pd)
+        mapper.SetColorModeToDirectScalars()
+        mapper.SetScalarModeToUseCellData()
+        self.actor = vtk.vtkActor()
+        self.actor.SetMapper(mapper)
+        self.actor.GetProperty().LightingOff()
+        self.actor.PickableOff()
+        self._signature: tuple | None = None
 
-    pts = vtk.vtkPoints()
-    pts.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, float).reshape(-1, 3),
-                                deep=True))
-    pd.SetPoints(pts)
+    def fill(self, points: np.ndarray, lines: np.ndarray, verts: np.ndarray,
+             rgbs: np.ndarray) -> bool:
+        """Points (n, 3), line cells (m, 2) and vertex cells (k,) as point indices, and one
+        colour (0-1) per cell, verts first (VTK orders cell data verts, then lines).
+        Returns whether anything changed."""
+        from vtkmodules.util import numpy_support as ns
 
-    def cells(conn: np.ndarray, per: int) -> vtk.vtkCellArray:
-        arr = vtk.vtkCellArray()
-        if len(conn):
-            offsets = np.arange(0, len(conn) * per + 1, per, dtype=np.int64)
-            arr.SetData(ns.numpy_to_vtk(offsets, deep=True, array_type=vtk.VTK_ID_TYPE),
-                        ns.numpy_to_vtk(np.ascontiguousarray(conn, np.int64).ravel(),
-                                        deep=True, array_type=vtk.VTK_ID_TYPE))
-        return arr
+        points = np.ascontiguousarray(points, float).reshape(-1, 3)
+        lines = np.ascontiguousarray(lines, np.int64).reshape(-1, 2)
+        verts = np.ascontiguousarray(verts, np.int64).reshape(-1, 1)
+        colours = (np.asarray(rgbs, float).reshape(-1, 3) * 255 + 0.5).astype(np.uint8)
+        signature = tuple((a.shape, a.tobytes()) for a in (points, lines, verts, colours))
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        pts = vtk.vtkPoints()
+        pts.SetData(ns.numpy_to_vtk(points, deep=True))
+        self.pd.SetPoints(pts)
 
-    pd.SetLines(cells(np.asarray(lines).reshape(-1, 2), 2))
-    pd.SetVerts(cells(np.asarray(verts).reshape(-1, 1), 1))
-    colours = (np.asarray(rgbs, float).reshape(-1, 3) * 255 + 0.5).astype(np.uint8)
-    pd.GetCellData().SetScalars(ns.numpy_to_vtk(colours, deep=True))
-    pd.Modified()
+        def cells(conn: np.ndarray) -> vtk.vtkCellArray:
+            arr = vtk.vtkCellArray()
+            if len(conn):
+                per = conn.shape[1]
+                offsets = np.arange(0, len(conn) * per + 1, per, dtype=np.int64)
+                arr.SetData(ns.numpy_to_vtk(offsets, deep=True, array_type=vtk.VTK_ID_TYPE),
+                            ns.numpy_to_vtk(conn.ravel(), deep=True,
+                                            array_type=vtk.VTK_ID_TYPE))
+            return arr
+
+        self.pd.SetLines(cells(lines))
+        self.pd.SetVerts(cells(verts))
+        self.pd.GetCellData().SetScalars(ns.numpy_to_vtk(colours, deep=True))
+        self.pd.Modified()
+        return True
 
 
 class SliceOverlay:
@@ -92,27 +107,25 @@ class SliceOverlay:
         self.needles: list[Needle] = []
         self.shown_needles: list[Needle] = []
         self.outlines: list[Polyline] = []
-        self._needle_pd, self.needle_actor = _polydata()
-        self.needle_actor.GetProperty().SetLineWidth(3.0)
-        self._handle_pd, self.handle_actor = _polydata()
-        self.handle_actor.GetProperty().SetPointSize(11.0)
-        self.handle_actor.GetProperty().RenderPointsAsSpheresOn()
-        self._outline_pd, self.outline_actor = _polydata()
+        self.needle_layer, self.handle_layer = Layer(), Layer()
+        self.outline_layer, self.breach_layer = Layer(), Layer()
+        self.needle_layer.actor.GetProperty().SetLineWidth(3.0)
+        self.handle_layer.actor.GetProperty().SetPointSize(11.0)
+        self.handle_layer.actor.GetProperty().RenderPointsAsSpheresOn()
         self._outline_key: tuple | None = None
-        self._breach_pd, self.breach_actor = _polydata()
-        self.breach_actor.GetProperty().SetLineWidth(2.5)
-        self.outline_actor.GetProperty().SetLineWidth(1.5)
-        self.outline_actor.GetProperty().SetPointSize(3.0)
-        for a in (self.outline_actor, self.needle_actor, self.handle_actor,
-                  self.breach_actor):
-            renderer.AddActor(a)
+        self.breach_layer.actor.GetProperty().SetLineWidth(2.5)
+        self.outline_layer.actor.GetProperty().SetLineWidth(1.5)
+        self.outline_layer.actor.GetProperty().SetPointSize(3.0)
+        for layer in (self.outline_layer, self.needle_layer, self.handle_layer,
+                      self.breach_layer):
+            renderer.AddActor(layer.actor)
 
     def set_content(self, needles: list[Needle], outlines: list[Polyline]) -> None:
         self.needles, self.outlines = needles, outlines
 
-    def update(self, plane_point: np.ndarray, normal: np.ndarray) -> None:
+    def update(self, plane_point: np.ndarray, normal: np.ndarray) -> bool:
         """Project onto the slice through ``plane_point`` (``normal`` points away from the
-        camera)."""
+        camera); returns whether anything drawn changed."""
         n = np.asarray(normal, float)
         lift = np.asarray(plane_point, float) - n * LIFT_MM
 
@@ -133,18 +146,20 @@ class SliceOverlay:
             ring = np.where(np.array([nd.selected for nd in shown])[:, None], 1.0, rgb)
             pts = project(ends.reshape(-1, 3))
             k = len(shown)
-            _fill(self._needle_pd, pts, np.arange(2 * k).reshape(k, 2), [], rgb)
-            _fill(self._handle_pd, pts, [], np.arange(2 * k), np.repeat(ring, 2, axis=0))
+            changed = self.needle_layer.fill(pts, np.arange(2 * k).reshape(k, 2), [], rgb)
+            changed |= self.handle_layer.fill(pts, [], np.arange(2 * k),
+                                              np.repeat(ring, 2, axis=0))
         else:
-            _fill(self._needle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
-            _fill(self._handle_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
-        self._update_breaches(n, project)
+            changed = self.needle_layer.fill(np.zeros((0, 3)), [], [], [])
+            changed |= self.handle_layer.fill(np.zeros((0, 3)), [], [], [])
+        changed |= self._update_breaches(n, project)
         key = (id(self.outlines), tuple(np.round(plane_point, 3)), tuple(n))
         if key != self._outline_key:      # outlines change with the slice, not the needle
             self._outline_key = key
-            self._update_outlines(np.asarray(plane_point, float), n, project)
+            changed |= self._update_outlines(np.asarray(plane_point, float), n, project)
+        return changed
 
-    def _update_breaches(self, n: np.ndarray, project) -> None:
+    def _update_breaches(self, n: np.ndarray, project) -> bool:
         """A ring around each place where a needle comes too close to the canal."""
         a = np.cross(n, [1.0, 0.0, 0.0] if abs(n[0]) < 0.9 else [0.0, 1.0, 0.0])
         a /= np.linalg.norm(a)
@@ -160,10 +175,10 @@ class SliceOverlay:
             k = np.arange(BREACH_RING_POINTS)
             lines.append(base + np.stack([k, (k + 1) % BREACH_RING_POINTS], axis=1))
             rgbs += [VERDICT_RGB.get(nd.breach_verdict, VERDICT_RGB["fail"])] * len(k)
-        _fill(self._breach_pd, np.vstack(pts) if pts else np.zeros((0, 3)),
-              np.vstack(lines) if lines else [], [], np.array(rgbs).reshape(-1, 3))
+        return self.breach_layer.fill(np.vstack(pts) if pts else np.zeros((0, 3)),
+                                      np.vstack(lines) if lines else [], [], rgbs)
 
-    def _update_outlines(self, origin: np.ndarray, n: np.ndarray, project) -> None:
+    def _update_outlines(self, origin: np.ndarray, n: np.ndarray, project) -> bool:
         seg_pts, vert_pts, seg_rgb, vert_rgb = [], [], [], []
         for pl in self.outlines:
             rgb = OUTLINE_RGB[pl.kind]
@@ -183,8 +198,8 @@ class SliceOverlay:
         segs = np.vstack(seg_pts).reshape(-1, 3) if seg_pts else np.zeros((0, 3))
         pts = project(np.vstack([verts, segs]))
         nv, ns_ = len(verts), len(segs) // 2
-        _fill(self._outline_pd, pts, nv + np.arange(2 * ns_).reshape(ns_, 2),
-              np.arange(nv), np.array(vert_rgb + seg_rgb).reshape(-1, 3))
+        return self.outline_layer.fill(pts, nv + np.arange(2 * ns_).reshape(ns_, 2),
+                                       np.arange(nv), vert_rgb + seg_rgb)
 
     def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
         """(needle key, "entry" or "target", LPS point) for hit-testing."""
@@ -201,10 +216,10 @@ class NeedleTubes:
         self.renderer = renderer
         self._pipes: list[tuple[vtk.vtkLineSource, vtk.vtkTubeFilter, vtk.vtkActor]] = []
         self.needles: list[Needle] = []
-        self._ends_pd, self.ends_actor = _polydata()
-        self.ends_actor.GetProperty().SetPointSize(10.0)
-        self.ends_actor.GetProperty().RenderPointsAsSpheresOn()
-        renderer.AddActor(self.ends_actor)
+        self.ends_layer = Layer()
+        self.ends_layer.actor.GetProperty().SetPointSize(10.0)
+        self.ends_layer.actor.GetProperty().RenderPointsAsSpheresOn()
+        renderer.AddActor(self.ends_layer.actor)
 
     def handle_points(self) -> list[tuple[tuple, str, np.ndarray]]:
         out = []
@@ -219,9 +234,9 @@ class NeedleTubes:
             rgb = np.array([(1.0, 1.0, 1.0) if nd.selected else
                             VERDICT_RGB.get(nd.verdict, VERDICT_RGB["unknown"])
                             for nd in needles])
-            _fill(self._ends_pd, ends, [], np.arange(len(ends)), np.repeat(rgb, 2, axis=0))
+            self.ends_layer.fill(ends, [], np.arange(len(ends)), np.repeat(rgb, 2, axis=0))
         else:
-            _fill(self._ends_pd, np.zeros((0, 3)), [], [], np.zeros((0, 3)))
+            self.ends_layer.fill(np.zeros((0, 3)), [], [], [])
         while len(self._pipes) < len(needles):
             line = vtk.vtkLineSource()
             tube = vtk.vtkTubeFilter()

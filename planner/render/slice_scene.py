@@ -183,19 +183,24 @@ class SliceScene:
         self._banner_lines = list(lines)
         self._update_banner()
 
-    def set_level_text(self, text: str) -> None:
-        """The planned level shown under the patient banner ("" for none)."""
+    def set_level_text(self, text: str) -> bool:
+        """The planned level shown under the patient banner ("" for none); returns
+        whether it changed."""
+        if text == self._level_text:
+            return False
         self._level_text = text
         self._update_banner()
+        return True
 
     def _update_banner(self) -> None:
         self.banner.SetInput("\n".join(self._banner_lines + ([self._level_text]
                                                               if self._level_text else [])))
 
-    def set_plan(self, needles: list[Needle], outlines: list[Polyline]) -> None:
-        """Needles and model outlines to draw; redrawn on the current slice."""
+    def set_plan(self, needles: list[Needle], outlines: list[Polyline]) -> bool:
+        """Needles and model outlines to draw on the current slice; returns whether
+        anything drawn changed (if not, the view need not render)."""
         self.overlay.set_content(needles, outlines)
-        self.overlay.update(self.cursor, self.normal)
+        return self.overlay.update(self.cursor, self.normal)
 
     def set_window(self, window: float, level: float) -> None:
         self.image_slice.GetProperty().SetColorWindow(window)

@@ -171,44 +171,45 @@ class FluoroController(QObject):
         level = self._level()
         for name, view in self.views.items():
             carm = view.carm
-            overlay = Overlay() if level is None else \
-                self._static_overlay(name, carm, level.model)
-            handles = []
+            moving, handles = Overlay(), []
             for i, other in enumerate(s.levels):
                 for side, t in other.trajectories.items():
                     handles += [((i, side), "entry", t.entry), ((i, side), "target", t.target)]
-                    overlay.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
-                                                    s.shown_verdict(i, side))
+                    moving.lines += needle_overlay(carm, t.entry, t.target, t.diameter_mm,
+                                                   s.shown_verdict(i, side))
             if level is not None:
-                overlay.lines += self._breach_marks(carm, s.current)
-            self._level_labels(carm, overlay)
+                moving.lines += self._breach_marks(carm, s.current)
             view.banner = self._banner + ([] if level is None else [f"Level {level.label}"])
-            view.set_overlay(overlay, handles)
+            view.set_overlay(self._static_overlay(name, carm, level), moving, handles)
 
-    def _static_overlay(self, name: str, carm: CArm, model) -> Overlay:
-        """A fresh overlay holding what does not move with the needles (pedicles, walls,
-        the side label), computed once per view, C-arm position and model."""
+    def _static_overlay(self, name: str, carm: CArm, level) -> Overlay:
+        """What does not move with the needles (pedicles, walls, side and level labels):
+        the same object while nothing of it changes, so the view paints it once."""
+        labels = self._level_labels(carm)
         cached = self._static.get(name)
-        if cached is None or cached[0] is not carm or cached[1] is not model:
-            cached = (carm, model, level_overlay(carm, model, []))
+        model = None if level is None else level.model
+        if (cached is None or cached[0] is not carm or cached[1] is not model
+                or cached[2] != labels):
+            lines = Overlay() if model is None else level_overlay(carm, model, [])
+            cached = (carm, model, labels, Overlay(lines.lines, lines.labels + labels))
             self._static[name] = cached
-        return Overlay(list(cached[2].lines), list(cached[2].labels))
+        return cached[3]
 
-    def _level_labels(self, carm: CArm, overlay: Overlay) -> None:
+    def _level_labels(self, carm: CArm) -> list[Label]:
         """Each planned level's label beside its body, and how the levels were counted."""
         s = self.session
         n = carm.pixels
+        out = []
         for i, level in enumerate(s.levels):
             c = carm.project(level.model.centre)
-            overlay.labels.append(Label((c[0] + 0.09 * n, c[1] - 0.02 * n),
-                                        f"< {level.label}",
-                                        (255, 255, 255) if i == s.current else
-                                        (200, 200, 200), size=max(14, n // 28)))
+            out.append(Label((float(c[0] + 0.09 * n), float(c[1] - 0.02 * n)),
+                             f"< {level.label}",
+                             (255, 255, 255) if i == s.current else (200, 200, 200),
+                             size=max(14, n // 28)))
         if s.levels:
-            overlay.labels.append(Label((0.03 * n, 0.90 * n),
-                                        f"levels counted from {s.counted_from}"
-                                        if s.counted_from else
-                                        "level count not recorded", size=12))
+            out.append(Label((0.03 * n, 0.90 * n), f"levels counted from {s.counted_from}"
+                             if s.counted_from else "level count not recorded", size=12))
+        return out
 
     def _breach_marks(self, carm: CArm, index: int) -> list[Polyline]:
         """A circle where a needle of the level comes too close to (or enters) the canal."""

@@ -1,7 +1,8 @@
 """A simulated fluoroscopy view: the DRR image with the plan drawn over it (QPainter).
 
-The DRR comes from the compute thread and changes only when the C-arm moves; needles and
-outlines are painted on top, so a drag repaints the overlay alone. A needle end can be
+The DRR comes from the compute thread and changes only when the C-arm moves. The DRR, the
+outlines and the texts that do not move with the needles are painted once into a
+background pixmap; a drag repaints the needles over it. A needle end can be
 dragged here too: it moves in the plane facing the detector, keeping its depth along the
 beam.
 """
@@ -51,7 +52,10 @@ class FluoroView(QWidget):
         self.image_carm: CArm | None = None
         self._pixmap: QPixmap | None = None
         self._pixmap_size = (0, 0)
-        self.overlay = Overlay()
+        self._background: QPixmap | None = None
+        self._background_key: tuple | None = None
+        self.static_overlay = Overlay()
+        self.moving_overlay = Overlay()
         self.handles: list[tuple[tuple, str, np.ndarray]] = []
         self.banner: list[str] = []
         self.caption = ""
@@ -82,10 +86,18 @@ class FluoroView(QWidget):
             self._pixmap_size = size
         return self._pixmap
 
-    def set_overlay(self, overlay: Overlay, handles: list[tuple[tuple, str, np.ndarray]]
-                    ) -> None:
-        self.overlay, self.handles = overlay, handles
+    def set_overlay(self, static: Overlay, moving: Overlay,
+                    handles: list[tuple[tuple, str, np.ndarray]]) -> None:
+        """``static`` is painted into the background (pass the same object while it does
+        not change); ``moving`` (the needles) on top at every repaint."""
+        self.static_overlay, self.moving_overlay, self.handles = static, moving, handles
         self.update()
+
+    @property
+    def overlay(self) -> Overlay:
+        """Everything drawn over the image."""
+        return Overlay(self.static_overlay.lines + self.moving_overlay.lines,
+                       self.static_overlay.labels + self.moving_overlay.labels)
 
     # --- geometry -----------------------------------------------------------------------
     def _frame(self) -> QRectF:
@@ -111,7 +123,27 @@ class FluoroView(QWidget):
     # --- painting -----------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(0, 0, 0))
+        p.drawPixmap(0, 0, self._background_pixmap())
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_overlay(p, self.moving_overlay)
+        p.setPen(QColor(255, 255, 255))
+        for _, _, point in self.handles:
+            p.drawEllipse(self.widget_point(point), 4.0, 4.0)
+        p.end()
+
+    def _background_pixmap(self) -> QPixmap:
+        """The DRR, the static overlay and the texts, painted again only when one of them
+        or the widget's size changes."""
+        old = self._background_key
+        if self._background is not None and old is not None:
+            key = self._background_state()
+            if key[-1] == old[-1] and all(a is b for a, b in zip(key[:-1], old[:-1])):
+                return self._background
+        ratio = self.devicePixelRatioF()
+        pm = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+        pm.setDevicePixelRatio(ratio)
+        pm.fill(QColor(0, 0, 0))
+        p = QPainter(pm)
         frame = self._frame()
         if self.image is not None:
             p.drawPixmap(frame.topLeft(), self._scaled(frame))
@@ -119,30 +151,7 @@ class FluoroView(QWidget):
             p.setPen(TEXT_RGB)
             p.drawText(frame, Qt.AlignmentFlag.AlignCenter, "rendering...")
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        scale = frame.width() / self.carm.pixels
-        for line in self.overlay.lines:
-            pts = self.to_widget(line.points)
-            pen = QPen(QColor(*line.rgb))
-            pen.setWidthF(max(1.0, line.width * scale))
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            p.setPen(pen)
-            path = QPainterPath(QPointF(*pts[0]))
-            for q in pts[1:]:
-                path.lineTo(QPointF(*q))
-            if line.closed:
-                path.closeSubpath()
-            p.drawPath(path)
-        for label in self.overlay.labels:
-            font = QFont()
-            font.setPixelSize(max(9, int(label.size * scale)))
-            font.setBold(True)
-            p.setFont(font)
-            at = self.to_widget(np.array([label.at]))[0]
-            _shadowed(p, QPointF(at[0], at[1] + font.pixelSize()), label.text,
-                      QColor(*label.rgb))
-        p.setPen(QColor(255, 255, 255))
-        for _, _, point in self.handles:
-            p.drawEllipse(self.widget_point(point), 4.0, 4.0)
+        self._paint_overlay(p, self.static_overlay)
         font = QFont()
         font.setPixelSize(12)
         p.setFont(font)
@@ -154,6 +163,36 @@ class FluoroView(QWidget):
         _shadowed_box(p, box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
                       self.caption)
         p.end()
+        self._background, self._background_key = pm, self._background_state()
+        return pm
+
+    def _background_state(self) -> tuple:
+        """What the background shows: objects compared by identity, then values."""
+        return (self.static_overlay, self.carm, self.image, self._pixmap,
+                (self.width(), self.height(), tuple(self.banner), self.title, self.caption))
+
+    def _paint_overlay(self, p: QPainter, overlay: Overlay) -> None:
+        scale = self._frame().width() / self.carm.pixels
+        for line in overlay.lines:
+            pts = self.to_widget(line.points)
+            pen = QPen(QColor(*line.rgb))
+            pen.setWidthF(max(1.0, line.width * scale))
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            path = QPainterPath(QPointF(*pts[0]))
+            for q in pts[1:]:
+                path.lineTo(QPointF(*q))
+            if line.closed:
+                path.closeSubpath()
+            p.drawPath(path)
+        for label in overlay.labels:
+            font = QFont()
+            font.setPixelSize(max(9, int(label.size * scale)))
+            font.setBold(True)
+            p.setFont(font)
+            at = self.to_widget(np.array([label.at]))[0]
+            _shadowed(p, QPointF(at[0], at[1] + font.pixelSize()), label.text,
+                      QColor(*label.rgb))
 
     # --- mouse --------------------------------------------------------------------------
     def handle_at(self, pos: QPointF) -> tuple | None:

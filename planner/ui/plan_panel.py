@@ -228,8 +228,9 @@ class PlanPanel(QWidget):
 
     def _refresh_level_row(self, index: int) -> None:
         item = self.levels.item(index)
-        if item is not None:
-            item.setText(self._level_text(index))
+        text = self._level_text(index)
+        if item is not None and item.text() != text:
+            item.setText(text)
 
     def refresh(self) -> None:
         self._updating = True
@@ -278,7 +279,7 @@ class PlanPanel(QWidget):
             self.headline.setText("Add level, then click inside a vertebral body"
                                   if s.current is None else
                                   f"No {self.side} needle at this level")
-            self.headline.setStyleSheet("font-weight: bold; padding: 4px;")
+            self._set_headline_style("font-weight: bold; padding: 4px;")
             return
         shown = s.shown_verdict(s.current, self.side)
         lv = s.levels[s.current]
@@ -286,8 +287,9 @@ class PlanPanel(QWidget):
         if shown == "unverified":
             text += "  (unverified: check the model outlines, then tick Model checked)"
         rgb = VERDICT_RGB[shown if shown in VERDICT_RGB else "unknown"]
-        self.headline.setText(text)
-        self.headline.setStyleSheet(
+        if self.headline.text() != text:
+            self.headline.setText(text)
+        self._set_headline_style(
             "font-weight: bold; padding: 4px; border-radius: 3px; color: black; "
             f"background: rgb({int(255 * rgb[0])}, {int(255 * rgb[1])}, {int(255 * rgb[2])});")
         checks = res["checks"]
@@ -296,20 +298,31 @@ class PlanPanel(QWidget):
             for r in range(len(checks)):
                 for col in range(3):
                     self.table.setItem(r, col, QTableWidgetItem())
-        # while a needle is dragged this runs every frame: texts are updated in place
+        # while a needle is dragged this runs every frame: only changed cells are touched
+        # (each change repaints the table)
         for r, c in enumerate(checks):
             tip = c.get("rule", "")
             reason = c.get("details", {}).get("reason")
             if reason:
                 tip += f"\n{reason}"
             name, value, verdict = (self.table.item(r, col) for col in range(3))
-            name.setIcon(verdict_icon(c["verdict"]))
-            name.setText(CHECK_NAMES.get(c["id"], c["id"]))
-            name.setData(Qt.ItemDataRole.UserRole, c["id"])
-            value.setText(value_text(c))
-            verdict.setText(c["verdict"])
-            for item in (name, value, verdict):
-                item.setToolTip(tip)
+            if name.data(Qt.ItemDataRole.UserRole) != c["id"]:
+                name.setText(CHECK_NAMES.get(c["id"], c["id"]))
+                name.setData(Qt.ItemDataRole.UserRole, c["id"])
+            if verdict.text() != c["verdict"]:
+                name.setIcon(verdict_icon(c["verdict"]))
+                verdict.setText(c["verdict"])
+            text = value_text(c)
+            if value.text() != text:
+                value.setText(text)
+            if name.toolTip() != tip:
+                for item in (name, value, verdict):
+                    item.setToolTip(tip)
+
+    def _set_headline_style(self, sheet: str) -> None:
+        """A style sheet re-polishes the widget: set only when it differs."""
+        if self.headline.styleSheet() != sheet:
+            self.headline.setStyleSheet(sheet)
 
     def check_verdict(self, check_id: str) -> str | None:
         """The verdict shown in the table for one check (tests read the panel)."""

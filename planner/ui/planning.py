@@ -184,6 +184,7 @@ class PlanController(QObject):
     def grab_handle(self, key: tuple, which: str) -> None:
         index, side = key
         self._drag_old = self.session.levels[index].trajectories[side]
+        self.view3d.set_interactive(True)
         if index != self.session.current:
             self.session.set_current(index)
         if side != self.side:
@@ -200,6 +201,7 @@ class PlanController(QObject):
 
     def release_handle(self, key: tuple, which: str) -> None:
         index, side = key
+        self.view3d.set_interactive(False)
         old, self._drag_old = self._drag_old, None
         new = self.session.levels[index].trajectories[side]
         if old is None or (np.allclose(old.entry, new.entry) and
@@ -240,9 +242,9 @@ class PlanController(QObject):
         for v in [*self.views.values(), *self.needle_views.values()]:
             if not v.isVisible():
                 continue
-            v.scene.set_plan(needles, outlines)
-            v.scene.set_level_text(level)
-            v.request_render()
+            changed = v.scene.set_plan(needles, outlines)
+            if v.scene.set_level_text(level) or changed:
+                v.request_render()
         self.view3d.scene.needles.set_needles(needles)
         self.view3d.request_render()
 

@@ -20,6 +20,10 @@ class VtkWidget(QVTKRenderWindowInteractor):
         # no multisampling: on software OpenGL (llvmpipe) it multiplies the cost of every
         # pixel, and the lines are drawn wide enough without it
         self.GetRenderWindow().SetMultiSamples(0)
+        # VTK renders into its own framebuffer, then by default blits it to a display
+        # framebuffer and that to the window's back buffer; blitting straight to the back
+        # buffer saves one full-window copy per frame (about 1 ms per view on llvmpipe)
+        self.GetRenderWindow().SetFrameBlitModeToBlitToCurrent()
         self._render_pending = False
         self._finalized = False
         _LIVE.add(self)

@@ -26,14 +26,22 @@ class View3D(VtkWidget):
         self.state = state
         self.scene = SurfaceScene()
         self.GetRenderWindow().AddRenderer(self.scene.renderer)
-        self.GetRenderWindow().GetInteractor().SetInteractorStyle(
-            vtk.vtkInteractorStyleTrackballCamera())
+        style = vtk.vtkInteractorStyleTrackballCamera()
+        self.GetRenderWindow().GetInteractor().SetInteractorStyle(style)
+        # the lighter bone surface while the camera turns, as while a needle is dragged
+        style.AddObserver("StartInteractionEvent", lambda *_: self.set_interactive(True))
+        style.AddObserver("EndInteractionEvent", lambda *_: self.set_interactive(False))
         state.cursor_changed.connect(self._on_cursor)
         self._handle: tuple | None = None
 
-    def set_surface(self, polydata, affine) -> None:
-        self.scene.set_surface(polydata, affine)
+    def set_surface(self, surface, affine) -> None:
+        self.scene.set_surface(surface, affine)
         self.scene.set_cursor(self.state.cursor)
+        self.request_render()
+
+    def set_interactive(self, on: bool) -> None:
+        """The lighter surface during a drag anywhere in the window; full detail at rest."""
+        self.scene.set_interactive(on)
         self.request_render()
 
     def _on_cursor(self, cursor) -> None:

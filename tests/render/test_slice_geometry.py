@@ -64,37 +64,3 @@ def test_radiological_screen_directions(render_window):
         assert (x1 > x0) == (side == "right"), name
         assert scene.orientation.letters[1 if side == "right" else 0] in "LA"
         render_window.RemoveRenderer(scene.renderer)
-
-
-@pytest.mark.parametrize("affine", [permuted_affine(), oblique_affine()],
-                         ids=["permuted", "oblique"])
-def test_bone_surface_sits_at_the_lps_point(affine):
-    """The 3-D surface is built in index space; the actor's matrix must put it in LPS."""
-    from planner.render.surface_scene import SurfaceScene, bone_surface
-
-    vol, centre = blob_volume(affine, radius_mm=4.0)
-    scene = SurfaceScene()
-    scene.set_surface(bone_surface(vol), vol.affine)
-    b = np.array(scene.actor.GetBounds()).reshape(3, 2)
-    assert np.allclose(b.mean(axis=1), centre, atol=0.6)
-    assert np.all(b[:, 1] - b[:, 0] < 2 * 4.0 + 2 * vol.spacing.max() + 1.0)  # voxelised ball
-
-
-@pytest.mark.parametrize("mirror", [False, True], ids=["proper", "mirrored"])
-def test_bone_surface_is_lit_from_the_viewer_side(render_window, mirror):
-    """A mirroring affine (a NIfTI stored L-A-S) must not turn the lit side of the surface
-    inward: the ball facing the camera renders bright, not dark."""
-    from planner.render.surface_scene import SurfaceScene, bone_surface
-
-    affine = np.diag([-1.0 if mirror else 1.0, 1.0, 1.0, 1.0])
-    vol, centre = blob_volume(affine, radius_mm=6.0)
-    assert (np.linalg.det(vol.affine[:3, :3]) < 0) == mirror
-    scene = SurfaceScene()
-    scene.set_surface(bone_surface(vol), vol.affine)
-    scene.focus(centre, 60.0)
-    render_window.AddRenderer(scene.renderer)
-    render_window.Render()
-    rgb = read_pixels(render_window).astype(int)
-    h, w, _ = rgb.shape
-    centre_px = rgb[h // 2 - 3:h // 2 + 4, w // 2 - 3:w // 2 + 4]
-    assert centre_px.mean() > 150, centre_px.mean()        # lit bone, not a dark back

@@ -5,7 +5,7 @@ change the gauge."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from planner.render.plan_overlay import VERDICT_RGB
 from planner.render.vtk_util import read_pixels
@@ -106,7 +106,7 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     where = np.array(medial["details"]["closest_point"])
     window.state.set_cursor(where)
     render(window)
-    ring = window.views["axial"].scene.overlay._breach_pd
+    ring = window.views["axial"].scene.overlay.breach_layer.pd
     assert ring.GetNumberOfPoints() > 0
     centre = np.array([ring.GetPoint(k) for k in range(ring.GetNumberOfPoints())]).mean(0)
     assert np.linalg.norm((centre - where)[:2]) < 0.5
@@ -326,3 +326,54 @@ def test_a_killed_app_leaves_an_autosave_that_is_recovered(window, qtbot, sample
     level = window.session.levels[0]
     assert level.label == "L1" and level.trajectories["left"].gauge == "13G"
     assert not window.undo_stack.isClean()                  # still to be saved
+
+
+def _fluoro_colour_near(view, pos, rgb, radius=4, tol=40) -> int:
+    """Pixels of the painted fluoroscopy widget near ``pos`` with colour ``rgb`` (0-255)."""
+    img = view.grab().toImage()
+    count = 0
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            c = img.pixelColor(int(pos.x()) + dx, int(pos.y()) + dy)
+            count += max(abs(c.red() - rgb[0]), abs(c.green() - rgb[1]),
+                         abs(c.blue() - rgb[2])) < tol
+    return count
+
+
+def test_fluoroscopy_needle_follows_a_drag_over_the_unchanged_image(planned, qtbot):
+    """The lateral image with its outlines is painted once; dragging the left target in
+    that view repaints the needle where it now is, and the image under it stays."""
+    from planner.core.overlays import VERDICT_RGB as FLUORO_RGB
+
+    window, _ = planned
+    lateral = window.fluoro_views["lateral"]
+    qtbot.waitUntil(lambda: lateral.image is not None, timeout=30000)
+    t = window.session.levels[0].trajectories["left"]
+    colour = FLUORO_RGB["unverified"]
+    mid = lateral.widget_point((t.entry + 0.4 * (t.target - t.entry)))
+    assert _fluoro_colour_near(lateral, mid, colour) > 3
+    background = lateral._background
+    assert background is not None
+    # the DRR is in the background (not a black "rendering..." frame)
+    img = background.toImage()
+    centre = lateral.widget_point(window.session.levels[0].model.centre)
+    grey = [img.pixelColor(int(centre.x()) + d, int(centre.y())).red()
+            for d in range(-60, 61, 6)]
+    assert np.std(grey) > 5
+    start = lateral.widget_point(t.target)
+    assert lateral.handle_at(start) is not None
+    up = QPoint(0, -4)                   # the tip moves up on the lateral image
+    assert _fluoro_colour_near(lateral, start + 5 * QPointF(up), colour, radius=2) == 0
+    qtbot.mousePress(lateral, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    pos = start.toPoint()
+    for _ in range(5):
+        pos = pos + up
+        qtbot.mouseMove(lateral, pos)
+    qtbot.mouseRelease(lateral, Qt.MouseButton.LeftButton, pos=pos)
+    moved = window.session.levels[0].trajectories["left"]
+    assert np.linalg.norm(moved.target - t.target) > 2.0
+    assert np.allclose(moved.entry, t.entry)
+    new_tip = lateral.widget_point(moved.target)
+    assert abs(new_tip.y() - pos.y()) < 2.5 and abs(new_tip.x() - pos.x()) < 2.5
+    assert _fluoro_colour_near(lateral, new_tip, colour, radius=2) > 2
+    assert lateral._background is background     # the image was not painted again
