@@ -7,6 +7,7 @@ event until the last changed view has rendered (slices, needle reslices, 3-D, th
 fluoroscopy overlays and the checks panel). The baseline, measured in the same run, is a
 plain crosshair drag on the same view (every slice view re-renders, no plan work).
 Usage: xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/bench_gui_drag.py
+[--layout NAME]   (default: Planning; "Along the needle" adds the two needle reslices)
 """
 
 from __future__ import annotations
@@ -71,13 +72,15 @@ def _drag_frames(app, win, view, start: QPoint, step: QPoint) -> list[float]:
 
 
 def main() -> None:
-    app = QApplication(sys.argv)
+    layout = sys.argv[sys.argv.index("--layout") + 1] if "--layout" in sys.argv else \
+        "Planning"
+    app = QApplication(sys.argv[:1])
     configure_vtk()
     folder = ensure_sample()
     truth = json.loads((folder / "truth.json").read_text())
     volume = load_volume(str(folder / DICOM_DIR))
     win = MainWindow()
-    win.set_layout("Planning")
+    win.set_layout(layout)
     win.resize(1920, 1080)
     win.show()
     win.set_volume(volume)
