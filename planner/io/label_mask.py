@@ -64,3 +64,16 @@ class LabelMask:
         grows posteriorly)."""
         y = self.points[:, 1]
         return self.points[y <= np.quantile(y, 0.35)].mean(axis=0)
+
+
+def spine_direction(below: LabelMask | None, own: LabelMask, above: LabelMask | None
+                    ) -> np.ndarray:
+    """The spine's axis at a vertebra from the masks of its neighbours (either may be
+    missing): the unit direction from the lower centroid to the upper one. Ground truth
+    for a model's cranial axis that does not depend on the model."""
+    lower = (below or own).points.mean(axis=0)
+    upper = (above or own).points.mean(axis=0)
+    if below is None and above is None:
+        raise ValueError("a direction needs at least one neighbouring vertebra")
+    d = upper - lower
+    return d / np.linalg.norm(d)

@@ -250,30 +250,77 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
     return out
 
 
-def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
-    """Vertebra model from one point inside the vertebral body (LPS mm)."""
-    seed = np.asarray(seed, float)
-    if not volume.contains(seed):
-        raise ModelError("the point is outside the CT volume")
-    prior = Frame.patient(seed)
+CANAL_AXIS_MIN_SECTIONS = 15      # closed-ring sections 1 mm apart: a line 15 mm long
+CANAL_AXIS_MAX_RMS_MM = 1.5
+AXIS_DISAGREEMENT_DEG = 15.0
+
+
+def canal_axis(canal: list[CanalSection]) -> np.ndarray | None:
+    """The spinal canal's direction through the vertebra: the line through the centres of
+    its closed-ring sections (None when too few of them, or not on a line).
+
+    Each section is seeded from its neighbour, so the stack follows the canal even when
+    the frame it was cut in is tilted: the line is the spine's own axis here, found
+    without the endplates (low contrast, blurred by thick slices)."""
+    pts = np.array([c.centroid for c in canal if c.walled.mean() >= CLOSED_RING_FRACTION])
+    if len(pts) < CANAL_AXIS_MIN_SECTIONS:
+        return None
+    centre = pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    rms = float(np.sqrt(np.sum(sv[1:] ** 2) / len(pts)))
+    if rms > CANAL_AXIS_MAX_RMS_MM or sv[0] / np.sqrt(len(pts)) < 3.0:
+        return None
+    return vt[0]
+
+
+def _frame_and_canal(volume: Volume, seed: np.ndarray, prior: Frame
+                     ) -> tuple[Frame, Endplates, float, CanalSection | None,
+                                list[CanalSection]]:
     f, endplates, height, outline = _estimate_frame(volume, seed, prior)
     if not 8.0 <= height <= 50.0:
         raise ModelError(f"the body height found ({height:.0f} mm) is not a vertebral "
                          "body's: click inside a vertebral body")
     f, sec = _orient_by_canal(volume, f, outline, height)
+    canal = [] if sec is None else _canal_stack(volume, f, sec, height)
+    return f, endplates, height, sec, canal
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(abs(a @ b), 0.0, 1.0))))
+
+
+def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
+    """Vertebra model from one point inside the vertebral body (LPS mm)."""
+    seed = np.asarray(seed, float)
+    if not volume.contains(seed):
+        raise ModelError("the point is outside the CT volume")
     warnings: list[str] = []
     missing: dict[str, str] = {}
+    f, endplates, height, sec, canal = _frame_and_canal(volume, seed, Frame.patient(seed))
+    axis = canal_axis(canal)
+    if axis is not None and _angle_deg(axis, f.cranial) > AXIS_DISAGREEMENT_DEG:
+        # the endplates were followed from the scanner's axis onto something else (a
+        # strongly tilted spine, a disc, the next level): start again along the canal
+        first = _angle_deg(axis, f.cranial)
+        axis = axis if axis @ f.cranial >= 0 else -axis
+        try:
+            redo = _frame_and_canal(volume, seed, Frame.from_axes(seed, f.anterior, axis))
+        except ModelError:
+            redo = None
+        if redo is not None and _angle_deg(redo[0].cranial, axis) < first:
+            f, endplates, height, sec, canal = redo
+        if _angle_deg(f.cranial, axis) > AXIS_DISAGREEMENT_DEG:
+            warnings.append("the endplates and the spinal canal disagree on the vertebra's "
+                            f"axis by {_angle_deg(f.cranial, axis):.0f} degrees: check the "
+                            "model on the sagittal slice")
     thickness = float(volume.meta.get("slice_thickness") or volume.spacing[2])
     if thickness > THICK_SLICE_MM:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
     outlines = [body_outline(volume, f, f.origin + f.cranial * h, slab_mm=3.0)
                 for h in np.arange(-0.35, 0.351, 0.07) * height]
-    canal: list[CanalSection] = []
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
-    else:
-        canal = _canal_stack(volume, f, sec, height)
     pedicles: dict[str, Pedicle] = {}
     if canal:
         wall = posterior_wall_depth(f, outlines)
