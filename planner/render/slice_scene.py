@@ -90,6 +90,7 @@ class SliceScene:
         self.image_slice.SetMapper(self.mapper)
         self.image_slice.GetProperty().SetInterpolationTypeToLinear()
         self.volume = None
+        self.crop_box: tuple[np.ndarray, np.ndarray] | None = None   # LPS, index corners
         self.cursor = np.zeros(3)
         # crosshair: two lines through the cursor in the slice plane
         self._lines = vtk.vtkPolyData()
@@ -156,6 +157,7 @@ class SliceScene:
     # --- data ---------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
         self.volume = volume
+        self.crop_box = None
         self.mapper.SetInputData(array_to_image(volume.array))
         self.image_slice.SetUserMatrix(matrix_to_vtk(volume.affine))
         if not self.renderer.HasViewProp(self.image_slice):
@@ -168,6 +170,26 @@ class SliceScene:
         self._update_banner()
         self.cursor = volume.center()
         self.reset_camera()
+
+    def crop_to(self, centre: np.ndarray, half_mm: float) -> None:
+        """Show only the voxels within ``half_mm`` of ``centre`` (per axis, in LPS): an
+        oblique slice is resliced over the whole plane through its input, so a view that
+        follows a needle reslices the region around it, not the whole scan."""
+        if self.volume is None:
+            return
+        corners = np.asarray(centre, float) + half_mm * np.array(
+            [[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
+        ijk = self.volume.world_to_index(corners)
+        shape = np.array(self.volume.shape_ijk)
+        lo = np.clip(np.floor(ijk.min(axis=0)), 0, shape - 1).astype(int)
+        hi = np.clip(np.ceil(ijk.max(axis=0)), 0, shape - 1).astype(int)
+        if np.any(hi <= lo):
+            return                         # the box misses the scan: keep what is shown
+        sub = self.volume.array[lo[2]:hi[2] + 1, lo[1]:hi[1] + 1, lo[0]:hi[0] + 1]
+        image = array_to_image(sub)
+        image.SetOrigin(*(float(v) for v in lo))     # still index space: same UserMatrix
+        self.mapper.SetInputData(image)
+        self.crop_box = (self.volume.index_to_world(lo), self.volume.index_to_world(hi))
 
     def set_orientation(self, orientation: Orientation, title: str | None = None) -> None:
         """Turn the slice (the needle views follow their needle)."""

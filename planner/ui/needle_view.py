@@ -15,6 +15,8 @@ from planner.render.slice_scene import oblique
 from planner.ui.slice_view import SliceView
 
 HALF_FIELD_MM = 40.0
+CROP_HALF_MM = 70.0          # the region resliced around the needle
+RECROP_MM = 25.0             # the needle's middle moved this far: crop around it again
 KINDS = {"bullseye": "Down the needle", "progression": "Needle progression plane"}
 
 
@@ -29,6 +31,7 @@ class NeedleView(SliceView):
         self.depth_mm = 0.0          # bull's eye: along the needle from the entry
         self.offset_mm = 0.0         # progression: across the needle
         self._needle: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._crop_centre: np.ndarray | None = None
         super().__init__(state, "axial", parent)
         # zoomed in about six times past the voxels: reslicing at the voxel spacing and
         # letting the texture interpolate costs a twentieth of reslicing every screen
@@ -52,6 +55,10 @@ class NeedleView(SliceView):
         self.scene.image_slice.SetVisibility(True)
         entry, target, cranial = (np.asarray(v, float) for v in (entry, target, cranial))
         self._needle = (entry, target, cranial)
+        middle = (entry + target) / 2
+        if self._crop_centre is None or np.linalg.norm(middle - self._crop_centre) > RECROP_MM:
+            self.scene.crop_to(middle, CROP_HALF_MM)
+            self._crop_centre = middle
         d = _unit(target - entry)
         if depth_mm is not None and (first or self.kind == "bullseye"):
             self.depth_mm = float(np.clip(depth_mm, 0.0, np.linalg.norm(target - entry)))
@@ -71,6 +78,10 @@ class NeedleView(SliceView):
         if first:
             self.fit()
         self._on_cursor(self.state.cursor)
+
+    def _on_volume(self, volume) -> None:
+        self._crop_centre = None
+        super()._on_volume(volume)
 
     def fit(self) -> None:
         """Centre on the needle with a field of about 8 cm."""

@@ -1,4 +1,6 @@
+import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from planner.ui.qt_vtk import live_widgets
 
@@ -43,3 +45,28 @@ def render(win):
         if w.isVisible():
             w.render_now()
 
+
+
+def widget_pos(view, point) -> QPoint:
+    """Widget position (Qt, y down) of an LPS point drawn on this view's slice."""
+    n = view.scene.normal
+    on_plane = point - ((point - view.scene.cursor) @ n) * n
+    x, y = view.scene.world_to_display(on_plane)
+    return QPoint(int(round(x)), int(round(view.height() - 1 - y)))
+
+
+@pytest.fixture
+def planned(window, qtbot, sample_truth):
+    """The sample case with L1 added by a click in its body."""
+    lev = next(x for x in sample_truth["levels"] if x["label"] == "L1")
+    centre = np.array(lev["body_center"])
+    window.set_layout("Planning")
+    window.state.set_cursor(centre)
+    render(window)
+    axial = window.views["axial"]
+    qtbot.mouseClick(window.panel.add_button, Qt.MouseButton.LeftButton)
+    assert axial.add_level_mode
+    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=widget_pos(axial, centre))
+    qtbot.waitUntil(lambda: len(window.session.levels) == 1, timeout=20000)
+    render(window)
+    return window, lev

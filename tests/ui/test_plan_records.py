@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QFileDialog
 
 from planner.core.checklist import ITEMS
-from tests.ui.test_planning import _undo, planned  # noqa: F401  (fixture)
+from tests.ui.test_planning import _undo
 
 
 def _show_details(window, qtbot):
@@ -37,7 +37,7 @@ def _choose(qtbot, combo: QComboBox, text: str) -> None:
     assert combo.currentText() == text
 
 
-def test_checklist_is_answered_in_its_dialog_and_undone(planned, qtbot, tmp_path,  # noqa: F811
+def test_checklist_is_answered_in_its_dialog_and_undone(planned, qtbot, tmp_path,
                                                         monkeypatch):
     window, _ = planned
     _show_details(window, qtbot)
@@ -79,7 +79,7 @@ def test_checklist_is_answered_in_its_dialog_and_undone(planned, qtbot, tmp_path
     assert "Incomplete" in window.details.checklist_status.text()
 
 
-def test_heights_wall_and_notes_are_edited_and_undone(planned, qtbot):  # noqa: F811
+def test_heights_wall_and_notes_are_edited_and_undone(planned, qtbot):
     window, _ = planned
     _show_details(window, qtbot)
     d = window.details
@@ -109,7 +109,7 @@ def test_heights_wall_and_notes_are_edited_and_undone(planned, qtbot):  # noqa: 
     assert level.posterior_wall == ""
 
 
-def test_report_and_exports_from_the_file_menu(planned, qtbot, tmp_path,  # noqa: F811
+def test_report_and_exports_from_the_file_menu(planned, qtbot, tmp_path,
                                                monkeypatch):
     from pypdf import PdfReader
 
@@ -142,7 +142,7 @@ def test_report_and_exports_from_the_file_menu(planned, qtbot, tmp_path,  # noqa
     assert line["controlPoints"][0]["position"] == left.entry.tolist()
 
 
-def test_hide_patient_identity_for_screenshots(planned, qtbot):  # noqa: F811
+def test_hide_patient_identity_for_screenshots(planned, qtbot):
     window, _ = planned
     axial = window.views["axial"].scene
     assert "Sample Spine" in axial.banner.GetInput() and "Sample Spine" in window.windowTitle()
@@ -155,11 +155,11 @@ def test_hide_patient_identity_for_screenshots(planned, qtbot):  # noqa: F811
     assert "Sample Spine" in axial.banner.GetInput()
 
 
-def test_the_sagittal_slice_shows_where_the_heights_were_measured(planned):  # noqa: F811
+def test_the_sagittal_slice_shows_where_the_heights_were_measured(planned):
     from planner.core.anatomy.heights import vertebral_heights
     from planner.render.plan_overlay import OUTLINE_RGB
-    from tests.ui.conftest import render
-    from tests.ui.test_planning import _colour_near, _widget_pos
+    from tests.ui.conftest import render, widget_pos
+    from tests.ui.test_planning import _colour_near
 
     window, _ = planned
     window.set_layout("Slices and 3D")
@@ -171,5 +171,5 @@ def test_the_sagittal_slice_shows_where_the_heights_were_measured(planned):  # n
     for name in ("anterior", "posterior"):
         low, high = (np.asarray(p) for p in points[name])
         # a third of the way up: clear of the endplate outlines and the needles
-        at = _widget_pos(sagittal, low + (high - low) / 3)
+        at = widget_pos(sagittal, low + (high - low) / 3)
         assert _colour_near(sagittal, at, OUTLINE_RGB["height"], radius=3) > 2, name

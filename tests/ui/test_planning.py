@@ -9,15 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from planner.render.plan_overlay import VERDICT_RGB
 from planner.render.vtk_util import read_pixels
-from tests.ui.conftest import render
-
-
-def _widget_pos(view, point) -> QPoint:
-    """Widget position (Qt, y down) of an LPS point drawn on this view's slice."""
-    n = view.scene.normal
-    on_plane = point - ((point - view.scene.cursor) @ n) * n
-    x, y = view.scene.world_to_display(on_plane)
-    return QPoint(int(round(x)), int(round(view.height() - 1 - y)))
+from tests.ui.conftest import render, widget_pos
 
 
 def _colour_near(view, pos: QPoint, rgb, radius=6, tol=40) -> int:
@@ -27,23 +19,6 @@ def _colour_near(view, pos: QPoint, rgb, radius=6, tol=40) -> int:
     r0, c0 = pos.y(), pos.x()
     patch = img[max(r0 - radius, 0):r0 + radius + 1, max(c0 - radius, 0):c0 + radius + 1]
     return int((np.abs(patch - target).max(axis=-1) < tol).sum())
-
-
-@pytest.fixture
-def planned(window, qtbot, sample_truth):
-    """The sample case with L1 added by a click in its body."""
-    lev = next(x for x in sample_truth["levels"] if x["label"] == "L1")
-    centre = np.array(lev["body_center"])
-    window.set_layout("Planning")
-    window.state.set_cursor(centre)
-    render(window)
-    axial = window.views["axial"]
-    qtbot.mouseClick(window.panel.add_button, Qt.MouseButton.LeftButton)
-    assert axial.add_level_mode
-    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=_widget_pos(axial, centre))
-    qtbot.waitUntil(lambda: len(window.session.levels) == 1, timeout=20000)
-    render(window)
-    return window, lev
 
 
 def test_add_level_by_clicking_gives_the_suggested_plan(planned):
@@ -57,7 +32,7 @@ def test_add_level_by_clicking_gives_the_suggested_plan(planned):
     assert "unverified" in window.panel.headline.text()
     axial = window.views["axial"]
     mid = (level.trajectories["left"].entry + level.trajectories["left"].target) / 2
-    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["unverified"]) > 3
+    assert _colour_near(axial, widget_pos(axial, mid), VERDICT_RGB["unverified"]) > 3
 
 
 def _undo(window, qtbot):
@@ -80,9 +55,9 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     # show the slice through the left entry, then drag the entry toward the midline
     window.state.set_cursor(before.entry)
     render(window)
-    start = _widget_pos(axial, before.entry)
+    start = widget_pos(axial, before.entry)
     assert axial.handle_at(start) is not None
-    medial_px = _widget_pos(axial, before.entry - 5.0 * np.array(lev["axes"]["left"]))
+    medial_px = widget_pos(axial, before.entry - 5.0 * np.array(lev["axes"]["left"]))
     step = (medial_px - start) / 5.0          # one millimetre toward the patient's right
     qtbot.mousePress(axial, Qt.MouseButton.LeftButton, pos=start)
     pos = start
@@ -98,7 +73,7 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     assert np.allclose(moved.target, before.target)
     render(window)
     mid = (moved.entry + moved.target) / 2
-    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) > 3
+    assert _colour_near(axial, widget_pos(axial, mid), VERDICT_RGB["fail"]) > 3
     # the breach is marked where it happens: a red ring around the closest point, on the
     # slices and on the fluoroscopy
     medial = next(c for c in window.session.result(0, "left")["checks"]
@@ -119,7 +94,7 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     assert panel.check_verdict("medial_wall") == "pass"
     render(window)
     mid = (before.entry + before.target) / 2
-    assert _colour_near(axial, _widget_pos(axial, mid), VERDICT_RGB["fail"]) == 0
+    assert _colour_near(axial, widget_pos(axial, mid), VERDICT_RGB["fail"]) == 0
     # the frontal C-arm to the left en-face view: the needle is seen end-on (bull's eye)
     ap = window.fluoro_views["ap"]
     qtbot.mouseClick(window.carm_panel.buttons["en face left"], Qt.MouseButton.LeftButton)
@@ -148,7 +123,7 @@ def test_click_outside_a_body_says_why_and_adds_nothing(window, qtbot, monkeypat
     lo, hi = window.state.volume.bounds()
     corner = np.array([lo[0] + 5, lo[1] + 5, window.state.cursor[2]])
     window.planning.set_add_mode(True)
-    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=_widget_pos(axial, corner))
+    qtbot.mouseClick(axial, Qt.MouseButton.LeftButton, pos=widget_pos(axial, corner))
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "vertebral body" in shown[0]
     assert window.session.levels == []
