@@ -145,6 +145,32 @@ def test_drr_writes_a_png(tiny_series, tmp_path):
     assert bad.returncode == 2 and "--size" in bad.stderr
 
 
+def test_plan_parapedicular_judges_the_rib_head(sample_case, sample_truth):
+    lev = _level(sample_truth, "L1")
+    point = ",".join(f"{v:.2f}" for v in lev["body_center"])
+    out = run("plan", str(sample_case / "dicom"), "--level-point", point, "--approach",
+              "parapedicular", "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert [t["side"] for t in d["trajectories"]] == ["left", "right"]
+    for t in d["trajectories"]:
+        assert t["approach"] == "parapedicular"
+        checks = {c["id"]: c for c in t["checks"]}
+        assert checks["rib_head"]["verdict"] == "pass"
+        assert {checks[k]["verdict"] for k in ("lateral_wall", "pedicle_fit",
+                                               "entry_clock")} == {"n/a"}
+        assert "lateral" not in t["breach_mm"]
+    # and the check command judges a given path the same way
+    t = d["trajectories"][0]
+    out = run("check", str(sample_case / "dicom"), "--level-point", point, "--entry",
+              ",".join(map(str, t["entry"])), "--target", ",".join(map(str, t["target"])),
+              "--approach", "parapedicular", "--json")
+    assert out.returncode == 0, out.stderr
+    again = json.loads(out.stdout)
+    again = again["trajectories"][0] if "trajectories" in again else again
+    assert again["verdict"] == t["verdict"]
+
+
 def test_drr_standard_view_and_plan_views(sample_case, sample_truth, tmp_path):
     lev = _level(sample_truth, "L2")
     point = ",".join(f"{v:.2f}" for v in lev["body_center"])

@@ -1,4 +1,5 @@
-"""The suggested plan: transpedicular trajectories for one level."""
+"""The suggested plan for one level: transpedicular (bipedicular or unipedicular) or
+parapedicular trajectories."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.core.checks import walls
-from planner.core.checks.result import PASS, CheckSettings
+from planner.core.checks.result import FAIL, PASS, SEVERITY, CheckSettings
 from planner.core.checks.views import CLOCK_TARGET
 from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
 
@@ -62,6 +63,44 @@ def _through_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     return Trajectory(side, entry, tip, gauge, approach)
 
 
+def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
+                    s: CheckSettings) -> tuple[Trajectory, bool]:
+    """Parapedicular (CLINICAL.md): the needle runs lateral to the pedicle on purpose and
+    enters bone at the posterolateral junction of the pedicle and the body, medial to the
+    rib head: the pedicle's lateral rim where its axis meets the posterior wall.
+
+    The rib's head and neck lie right there, so a few entries up and down the pedicle's
+    side and tips toward the midline are tried; the one with the most room beside the rib
+    head (the canal kept at its pass distance) is returned, with whether it clears."""
+    from planner.core.anatomy.model import posterior_wall_depth
+    from planner.core.checks.judge import judge
+
+    ped = model.pedicles[side]
+    f = model.frame
+    wall = f.origin - posterior_wall_depth(f, model.outlines) * f.anterior
+    base = ped.isthmus + ((wall - ped.isthmus) @ f.anterior) / (ped.axis @ f.anterior) * \
+        ped.axis
+    rel = ped.outline - ped.isthmus
+    rim = float((rel @ ped.lateral).max())
+    half_h = float(np.ptp(rel @ ped.up)) / 2
+    midline = tip - ((tip - f.origin) @ f.left) * f.left
+    best, best_key = None, None
+    for h in (0.0, -0.5, 0.5, -1.0):
+        junction = base + rim * ped.lateral + h * half_h * ped.up
+        for towards in (0.0, 0.5, 1.0):
+            aim = tip + towards * (midline - tip)
+            back = junction - aim
+            t = Trajectory(side, _entry(volume, junction, back / np.linalg.norm(back)), aim,
+                           gauge, "parapedicular")
+            res = judge(volume, model, t, s)
+            rib = next(c for c in res["checks"] if c["id"] == "rib_head")
+            key = (-SEVERITY[res["verdict"]], rib["verdict"] == PASS,
+                   np.inf if rib["value"] is None else rib["value"])
+            if best_key is None or key > best_key:
+                best, best_key = t, key
+    return best, bool(best_key[1] and best_key[0] > -SEVERITY[FAIL])
+
+
 def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
     """The largest gauge, from ``start`` down, that leaves bone on both sides."""
     sizes = GAUGES_BY_SIZE[GAUGES_BY_SIZE.index(start):]
@@ -92,8 +131,17 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         trajs = [traj]
     else:
         offset = float(np.mean(s.target_offset_mm))
-        trajs = [_through_pedicle(volume, model, k, _tip(model, offset if k == "left" else
-                                                         -offset, s), gauge, approach)
+        tips = {k: _tip(model, offset if k == "left" else -offset, s) for k in sides}
+        if approach == "parapedicular":
+            for k in sides:          # the pedicle's width does not limit the gauge here
+                traj, clear = _beside_pedicle(volume, model, k, tips[k], gauge, s)
+                plan.trajectories.append(traj)
+                if not clear:
+                    plan.warnings.append(f"no {k} parapedicular path found that clears the "
+                                         "rib head and fails no check: check it, or go "
+                                         "through the pedicle")
+            return plan
+        trajs = [_through_pedicle(volume, model, k, tips[k], gauge, approach)
                  for k in sides]
     for n, t in enumerate(trajs):
         g = _fitting_gauge(model, t, s, gauge)

@@ -10,6 +10,7 @@ import numpy as np
 GAUGE_DIAMETER_MM = {"8G": 4.191, "10G": 3.404, "11G": 3.048, "13G": 2.413, "15G": 1.829}
 GAUGES_BY_SIZE = sorted(GAUGE_DIAMETER_MM, key=GAUGE_DIAMETER_MM.get, reverse=True)
 APPROACHES = ("bipedicular", "unipedicular", "parapedicular")
+BESIDE_PEDICLE_MM = 30.0
 NEEDLE_LENGTHS_MM = (100.0, 125.0, 150.0)
 SAMPLE_STEP_MM = 0.5
 
@@ -58,6 +59,18 @@ class Trajectory:
         n = max(2, int(np.ceil(self.length_mm / step)) + 1)
         t = np.linspace(0.0, self.length_mm, n)
         return self.entry + t[:, None] * self.direction, t
+
+    def judged_points(self, step: float = SAMPLE_STEP_MM) -> tuple[np.ndarray, np.ndarray]:
+        """The points the pedicle and AP-view checks judge. Through the pedicle: entry to
+        tip. Parapedicular: the needle passes beside the pedicle before it reaches its entry
+        on the body, so the last ``BESIDE_PEDICLE_MM`` of its way there are judged too (at
+        negative distances from the entry)."""
+        pts, t = self.points(step)
+        if self.approach != "parapedicular":
+            return pts, t
+        back = np.arange(-BESIDE_PEDICLE_MM, 0.0, step)
+        return (np.vstack([self.entry + back[:, None] * self.direction, pts]),
+                np.concatenate([back, t]))
 
 
 def needle_angles(frame, traj: Trajectory) -> dict[str, float]:

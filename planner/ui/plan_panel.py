@@ -21,6 +21,7 @@ CHECK_NAMES = {
     "anterior_cortex": "Anterior cortex", "lateral_wall": "Lateral wall",
     "superior_inferior_wall": "Superior/inferior wall", "endplate": "Endplates",
     "pedicle_fit": "Pedicle fit", "entry_clock": "Entry clock", "lung": "Lung and pleura",
+    "rib_head": "Rib head",
 }
 SIDES = ("left", "right")
 CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
@@ -105,7 +106,7 @@ class PlanPanel(QWidget):
         self.gauge_combo.addItems(list(GAUGE_DIAMETER_MM))
         form.addRow("Gauge", self.gauge_combo)
         self.approach_combo = QComboBox()
-        self.approach_combo.addItems([a for a in APPROACHES if a != "parapedicular"])
+        self.approach_combo.addItems(list(APPROACHES))
         self.approach_combo.setToolTip("A new approach replaces the level's needles with the "
                                        "suggested ones")
         form.addRow("Approach", self.approach_combo)
@@ -199,7 +200,12 @@ class PlanPanel(QWidget):
     # --- session -> widgets -------------------------------------------------------------
     def _on_trajectory(self, index: int, side: str) -> None:
         self._refresh_level_row(index)
-        if index == self.session.current and side == self.side:
+        if index != self.session.current:
+            return
+        t = self.session.levels[index].trajectories.get(side)
+        if t is not None and self.approach_combo.currentText() != t.approach:
+            self.approach_combo.setCurrentText(t.approach)     # undo: shown, not chosen
+        if side == self.side:
             self._refresh_checks()
             self._show_clock()
 

@@ -157,6 +157,8 @@ class PlanController(QObject):
         old = {s: level.trajectories.get(s) for s in ("left", "right")}
         self.undo.push(commands.SetTrajectories(self.session, index, old, new,
                                                 f"{approach} approach"))
+        if plan.warnings:
+            self.window.statusBar().showMessage("; ".join(plan.warnings), 12000)
 
     def snap_entry(self, index: int, side: str, hour: float) -> None:
         level = self.session.levels[index]

@@ -114,6 +114,32 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     assert window.session.levels[0].trajectories["left"].gauge == "11G"
 
 
+def test_parapedicular_approach_from_the_panel(planned, qtbot):
+    """Two steps down the approach list (bipedicular -> unipedicular -> parapedicular) by
+    keyboard: both needles are replaced by paths beside the pedicles, the panel shows the
+    rib-head check and marks the checks that do not apply; undo brings the needles back."""
+    window, _ = planned
+    panel = window.panel
+    before = dict(window.session.levels[0].trajectories)
+    panel.approach_combo.setFocus()
+    qtbot.keyClick(panel.approach_combo, Qt.Key.Key_Down)
+    qtbot.keyClick(panel.approach_combo, Qt.Key.Key_Down)
+    assert panel.approach_combo.currentText() == "parapedicular"
+    now = window.session.levels[0].trajectories
+    assert sorted(now) == ["left", "right"]
+    assert {t.approach for t in now.values()} == {"parapedicular"}
+    assert panel.check_verdict("rib_head") == "pass"
+    assert panel.check_verdict("lateral_wall") == "n/a"
+    assert panel.check_verdict("medial_wall") is not None
+    _undo(window, qtbot)
+    _undo(window, qtbot)
+    restored = window.session.levels[0].trajectories
+    assert {t.approach for t in restored.values()} == {"bipedicular"}
+    assert panel.approach_combo.currentText() == "bipedicular"
+    assert np.allclose(restored["left"].entry, before["left"].entry)
+    assert panel.check_verdict("rib_head") is None
+
+
 def test_click_outside_a_body_says_why_and_adds_nothing(window, qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

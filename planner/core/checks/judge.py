@@ -27,13 +27,18 @@ def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
               views.entry_clock(model, traj, s)]
     skin = path.skin_entry(volume, traj)
     checks.append(path.lung_and_ribs(traj, skin))
+    beside = traj.approach == "parapedicular"
+    if beside:
+        checks.append(path.rib_head(volume, model, traj, skin, s, m))
     by_id = {c.id: c for c in checks}
     medial = by_id["medial_wall"].value
-    depth = {k: max(0.0, v) for k, v in (breach or {}).items()}
+    # beside the pedicle on purpose: its lateral wall is not breached, it is passed
+    depth = {k: max(0.0, v) for k, v in (breach or {}).items()
+             if not (beside and k == "lateral")}
     if medial is not None:
         depth["medial"] = max(depth.get("medial", 0.0), max(0.0, -medial))
     grade = gertzbein_robbins(max(depth.values())) if depth else None
-    if traj.approach == "parapedicular":
+    if beside:
         for cid in ("lateral_wall", "pedicle_fit", "entry_clock"):
             by_id[cid].verdict, by_id[cid].details["reason"] = "n/a", \
                 "does not apply to a parapedicular approach"

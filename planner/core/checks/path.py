@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from planner.core.checks.result import FAIL, PASS, CheckResult
+from planner.core.checks.result import FAIL, PASS, WARN, CheckResult, CheckSettings, unknown
 from planner.core.trajectory import NEEDLE_LENGTHS_MM, Trajectory
 
 AIR_HU = -300.0
 LUNG_HU = (-950.0, -400.0)
 RIB_HU = 250.0
 MAX_BACK_MM = 250.0
+RIB_HEAD_SPAN_MM = 30.0       # the rib head and neck lie within this of the entry
+RIB_HEAD_ENTRY_MM = 0.5       # from just behind the entry (its own cortex is the body)
+RIB_HEAD_SEARCH_MM = 10.0
 
 
 def skin_entry(volume, traj: Trajectory) -> dict[str, Any]:
@@ -79,3 +82,77 @@ def hu_profile(volume, traj: Trajectory, skin: dict[str, Any]) -> list[list[floa
     pts = start + s[:, None] * traj.direction
     hu = volume.sample(pts)
     return [[float(a), None if np.isnan(b) else round(float(b))] for a, b in zip(s, hu)]
+
+
+def rib_head(volume, model, traj: Trajectory, skin: dict[str, Any], s: CheckSettings,
+             margin: float) -> CheckResult:
+    """Parapedicular: the needle passes beside the pedicle, medial to the rib head.
+
+    Clearance: from the needle's outer surface to the nearest bone around it along the last
+    ``RIB_HEAD_SPAN_MM`` before the entry, where the rib's head and neck and the transverse
+    process lie. The needle runs along its own vertebra on purpose: bone of the body (the
+    model's outline) and of the pedicle (a tube round its axis as wide as its outline) is
+    not counted. Bone on the needle's own line before the entry: it must go through bone,
+    fail."""
+    rule = (f"needle surface at least {s.rib_head_pass_mm + margin:.1f} mm from the rib "
+            f"head (and the transverse process) on its way to the entry; through bone: fail")
+    d = traj.direction
+    a = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(d, a)
+    ang = np.radians(np.arange(0.0, 360.0, 15.0))
+    rays = np.cos(ang)[:, None] * a + np.sin(ang)[:, None] * b
+    span = min(RIB_HEAD_SPAN_MM, float(skin["skin_to_tip_mm"]) - traj.length_mm)
+    back = np.arange(RIB_HEAD_ENTRY_MM, max(span, RIB_HEAD_ENTRY_MM) + 1e-6, 1.0)
+    radii = np.arange(0.0, RIB_HEAD_SEARCH_MM, 0.5)
+    centres = traj.entry - back[:, None] * d
+    pts = (centres[:, None, None, :] + rays[None, :, None, :] * radii[None, None, :, None])
+    flat = pts.reshape(-1, 3)
+    hu = volume.sample(flat, outside=np.nan).reshape(pts.shape[:3])
+    hu[hu < -1500] = np.nan
+    if np.isnan(hu[:, :, 0]).any():
+        return unknown("rib_head", "mm", rule, "the path before the entry leaves the scan")
+    hu = np.nan_to_num(hu, nan=-1000.0)
+    maybe = np.nonzero(hu.ravel() >= RIB_HU)[0]          # only bone can be the vertebra's
+    own = np.zeros(hu.size, bool)
+    own[maybe] = _own_vertebra(model, traj.side, flat[maybe])
+    hu = np.where(own.reshape(hu.shape), -1000.0, hu)
+    bone = hu >= RIB_HU
+    hit = bone.any(axis=2)
+    k = np.argmax(bone, axis=2)
+    # where the HU crosses the bone level, between the last sample before and the first in
+    prev = np.take_along_axis(hu, np.maximum(k - 1, 0)[..., None], axis=2)[..., 0]
+    cur = np.take_along_axis(hu, k[..., None], axis=2)[..., 0]
+    frac = np.where((k > 0) & (cur > prev), (RIB_HU - prev) / np.maximum(cur - prev, 1e-6),
+                    1.0)
+    step = float(radii[1] - radii[0])
+    first = np.where(hit, radii[k] - step * (1.0 - np.clip(frac, 0.0, 1.0)), np.inf)
+    k_ray = np.unravel_index(np.argmin(first), first.shape)
+    nearest = float(first[k_ray])
+    if not np.isfinite(nearest):
+        return CheckResult("rib_head", PASS, None, "mm", rule,
+                           {"reason": f"no bone within {RIB_HEAD_SEARCH_MM:.0f} mm of the "
+                                      "needle but its own vertebra's"})
+    clearance = nearest - traj.radius_mm
+    where = centres[k_ray[0]] + rays[k_ray[1]] * nearest
+    verdict = (FAIL if clearance < 0 else WARN if clearance < s.rib_head_pass_mm + margin
+               else PASS)
+    return CheckResult("rib_head", verdict, clearance, "mm", rule,
+                       {"closest_point": where.tolist(),
+                        "mm_before_entry": float(back[k_ray[0]])})
+
+
+OWN_BONE_MM = 1.0
+
+
+def _own_vertebra(model, side: str, p: np.ndarray) -> np.ndarray:
+    """Points in (or within ``OWN_BONE_MM`` of) the body or the pedicle of ``side``."""
+    own = model.body_signed_distance(p) <= OWN_BONE_MM
+    ped = model.pedicles.get(side)
+    if ped is not None:
+        rel = p - ped.isthmus
+        along = rel @ ped.axis
+        radial = np.linalg.norm(rel - along[:, None] * ped.axis, axis=1)
+        r = float(np.linalg.norm(ped.outline - ped.isthmus, axis=1).max())
+        own |= radial <= r + OWN_BONE_MM
+    return own

@@ -54,6 +54,7 @@ class CheckSettings:
     clock_pass_hours: float = 1.0
     target_offset_mm: tuple[float, float] = (5.0, 15.0)   # bipedicular tip from midline
     anterior_target_mm: float = 10.0
+    rib_head_pass_mm: float = 2.0        # our default: parapedicular, clear of the rib head
 
 
 def gertzbein_robbins(breach_mm: float) -> str:

@@ -35,7 +35,7 @@ def ap_view_rule(model, traj: Trajectory, s: CheckSettings, margin: float) -> Ch
         return unknown("ap_view_rule", "mm", rule,
                        model.missing.get(f"{traj.side}_pedicle", "no pedicle"))
     f = model.frame
-    pts, _ = traj.points()
+    pts, _ = traj.judged_points()
     h = (pts - f.origin) @ f.cranial
     depth = (pts - f.origin) @ f.anterior
     wall = -model.body_stack.extent(h, -f.anterior)

@@ -54,7 +54,7 @@ def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
     ped = model.pedicles.get(traj.side)
     if ped is None:
         return None
-    pts, _ = traj.points()
+    pts, _ = traj.judged_points()
     rel = pts - ped.isthmus
     near = np.abs(rel @ ped.axis) <= PEDICLE_HALF_LENGTH_MM
     if not np.any(near):
