@@ -108,6 +108,16 @@ def main(prefixes: list[str]) -> None:
                             if c["verdict"] != "pass"))
         for w in plan.warnings:
             print(f"{'':12s} plan: {w}")
+        beside = suggest_plan(volume, model, approach="parapedicular")
+        for traj in beside.trajectories:
+            pts, _ = traj.points()
+            res = judge(volume, model, traj)
+            rib = next(c for c in res["checks"] if c["id"] == "rib_head")
+            print(f"{'':12s} {traj.side:5s} parapedicular: entry to tip in mask "
+                  f"{mask.contains(pts).mean():4.0%} | medial angle "
+                  f"{res['angles']['medial_deg']:4.1f} deg | rib head {rib['verdict']} "
+                  f"({rib['value'] if rib['value'] is None else round(rib['value'], 1)} mm)"
+                  f" | verdict {res['verdict']}")
 
 
 if __name__ == "__main__":

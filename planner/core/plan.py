@@ -63,6 +63,17 @@ def _through_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     return Trajectory(side, entry, tip, gauge, approach)
 
 
+def _into_body(model, start: np.ndarray, tip: np.ndarray, max_mm: float = 20.0
+               ) -> np.ndarray:
+    """Where the line from ``start`` toward ``tip`` enters the model's vertebral body: a
+    parapedicular needle enters bone there. Never walked back: the way to the entry may
+    cross the rib head, and that must stay before the entry, where its check looks."""
+    d = (tip - start) / np.linalg.norm(tip - start)
+    s = np.arange(0.0, max_mm, 0.25)
+    inside = np.nonzero(model.body_signed_distance(start + s[:, None] * d) <= 0.0)[0]
+    return start + (s[inside[0]] if len(inside) else 0.0) * d
+
+
 def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
                     s: CheckSettings) -> tuple[Trajectory, bool]:
     """Parapedicular (CLINICAL.md): the needle runs lateral to the pedicle on purpose and
@@ -89,9 +100,8 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
         junction = base + rim * ped.lateral + h * half_h * ped.up
         for towards in (0.0, 0.5, 1.0):
             aim = tip + towards * (midline - tip)
-            back = junction - aim
-            t = Trajectory(side, _entry(volume, junction, back / np.linalg.norm(back)), aim,
-                           gauge, "parapedicular")
+            t = Trajectory(side, _into_body(model, junction, aim), aim, gauge,
+                           "parapedicular")
             res = judge(volume, model, t, s)
             rib = next(c for c in res["checks"] if c["id"] == "rib_head")
             key = (-SEVERITY[res["verdict"]], rib["verdict"] == PASS,

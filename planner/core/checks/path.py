@@ -16,23 +16,35 @@ MAX_BACK_MM = 250.0
 RIB_HEAD_SPAN_MM = 30.0       # the rib head and neck lie within this of the entry
 RIB_HEAD_ENTRY_MM = 0.5       # from just behind the entry (its own cortex is the body)
 RIB_HEAD_SEARCH_MM = 10.0
+RIB_HEAD_HU = 150.0          # thin ribs beside lung and thick slices rarely reach 250 HU
 
 
 def skin_entry(volume, traj: Trajectory) -> dict[str, Any]:
-    """Where the needle line, extended backwards from the entry, leaves the body."""
+    """Where the needle line, extended backwards from the entry, leaves the body.
+
+    Lung on the way is not the outside: a run of air-like samples as dense as lung
+    parenchyma with tissue behind it is walked through (the lung check then sees it)."""
     s = np.arange(0.0, MAX_BACK_MM, 1.0)
     pts = traj.entry - s[:, None] * traj.direction
     hu = volume.sample(pts, outside=np.nan)
     hu[hu < -1500] = np.nan             # scanner fill outside the field of view
     skin_k, cut = None, False
-    for k in range(len(s)):
+    k = 0
+    while k < len(s):
         if np.isnan(hu[k]):
             cut = True
             skin_k = max(k - 1, 0)
             break
         if hu[k] < AIR_HU and np.all(hu[k:k + 3] < AIR_HU):
+            j = k
+            while j < len(s) and not np.isnan(hu[j]) and hu[j] < AIR_HU:
+                j += 1
+            if j < len(s) and not np.isnan(hu[j]) and np.median(hu[k:j]) > LUNG_HU[0]:
+                k = j          # lung (denser than air outside), and tissue again behind it
+                continue
             skin_k = max(k - 1, 0)
             break
+        k += 1
     if skin_k is None:
         skin_k, cut = len(s) - 1, True
     skin = pts[skin_k]
@@ -113,17 +125,17 @@ def rib_head(volume, model, traj: Trajectory, skin: dict[str, Any], s: CheckSett
     if np.isnan(hu[:, :, 0]).any():
         return unknown("rib_head", "mm", rule, "the path before the entry leaves the scan")
     hu = np.nan_to_num(hu, nan=-1000.0)
-    maybe = np.nonzero(hu.ravel() >= RIB_HU)[0]          # only bone can be the vertebra's
+    maybe = np.nonzero(hu.ravel() >= RIB_HEAD_HU)[0]          # only bone can be the vertebra's
     own = np.zeros(hu.size, bool)
     own[maybe] = _own_vertebra(model, traj.side, flat[maybe])
     hu = np.where(own.reshape(hu.shape), -1000.0, hu)
-    bone = hu >= RIB_HU
+    bone = hu >= RIB_HEAD_HU
     hit = bone.any(axis=2)
     k = np.argmax(bone, axis=2)
     # where the HU crosses the bone level, between the last sample before and the first in
     prev = np.take_along_axis(hu, np.maximum(k - 1, 0)[..., None], axis=2)[..., 0]
     cur = np.take_along_axis(hu, k[..., None], axis=2)[..., 0]
-    frac = np.where((k > 0) & (cur > prev), (RIB_HU - prev) / np.maximum(cur - prev, 1e-6),
+    frac = np.where((k > 0) & (cur > prev), (RIB_HEAD_HU - prev) / np.maximum(cur - prev, 1e-6),
                     1.0)
     step = float(radii[1] - radii[0])
     first = np.where(hit, radii[k] - step * (1.0 - np.clip(frac, 0.0, 1.0)), np.inf)
