@@ -3,27 +3,16 @@ and oblique volumes (VTK ignores direction matrices unless they are handled)."""
 
 import numpy as np
 import pytest
-import vtk
 
 from planner.render.slice_scene import ORIENTATIONS, SliceScene
 from planner.render.vtk_util import read_pixels
 from tests.conftest import blob_volume, oblique_affine, permuted_affine
-
-SIZE = 240
+from tests.render.conftest import SIZE
 
 
 def _grey_bright(rgb):
     """Bright grey image pixels (the yellow annotations have little blue)."""
     return (rgb[..., 0] > 128) & (rgb[..., 2] > 128)
-
-
-@pytest.fixture
-def render_window():
-    rw = vtk.vtkRenderWindow()
-    rw.SetOffScreenRendering(1)
-    rw.SetSize(SIZE, SIZE)
-    yield rw
-    rw.Finalize()
 
 
 @pytest.mark.parametrize("affine", [np.diag([1.0, 1.0, 1.5, 1.0]), permuted_affine(),

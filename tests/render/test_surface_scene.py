@@ -10,17 +10,6 @@ from planner.render.surface_scene import INTERACTIVE_POLYS, SurfaceScene, bone_s
 from planner.render.vtk_util import read_pixels
 from tests.conftest import blob_volume, oblique_affine, permuted_affine
 
-SIZE = 200
-
-
-@pytest.fixture
-def render_window():
-    rw = vtk.vtkRenderWindow()
-    rw.SetOffScreenRendering(1)
-    rw.SetSize(SIZE, SIZE)
-    yield rw
-    rw.Finalize()
-
 
 def _boundary_edges(polydata) -> int:
     fe = vtk.vtkFeatureEdges()
