@@ -36,3 +36,19 @@ def test_air_outside_is_the_skin():
     skin = path.skin_entry(vol, traj)
     assert skin["point"][1] == pytest.approx(59.0, abs=1.5)
     assert path.lung_and_ribs(traj, skin).verdict == "pass"
+
+
+def test_clothes_behind_the_skin_are_not_a_chest_wall():
+    """A 4 mm gap of pad-like density and a 3 mm blanket behind the back: the skin stays
+    at the body's surface, and the gap is not counted as lung."""
+    arr = np.full((40, 140, 40), -1000.0, np.float32)
+    arr[:, 20:120, :] = 40.0
+    arr[:, 120:124, :] = -700.0
+    arr[:, 124:127, :] = 0.0
+    aff = np.eye(4)
+    aff[:3, 3] = [-20.0, -60.0, -20.0]
+    vol = Volume(arr.astype(np.int16), aff)
+    traj = Trajectory("left", np.array([0.0, 0.0, 0.0]), np.array([0.0, -30.0, 0.0]), "11G")
+    skin = path.skin_entry(vol, traj)
+    assert skin["point"][1] == pytest.approx(59.0, abs=1.5)
+    assert path.lung_and_ribs(traj, skin).verdict == "pass"

@@ -16,6 +16,7 @@ MAX_BACK_MM = 250.0
 RIB_HEAD_SPAN_MM = 30.0       # the rib head and neck lie within this of the entry
 RIB_HEAD_ENTRY_MM = 0.5       # from just behind the entry (its own cortex is the body)
 RIB_HEAD_SEARCH_MM = 10.0
+CHEST_WALL_MM = 10           # tissue behind lung; clothes and pads behind the skin are thinner
 RIB_HEAD_HU = 150.0          # thin ribs beside lung and thick slices rarely reach 250 HU
 
 
@@ -23,7 +24,8 @@ def skin_entry(volume, traj: Trajectory) -> dict[str, Any]:
     """Where the needle line, extended backwards from the entry, leaves the body.
 
     Lung on the way is not the outside: a run of air-like samples as dense as lung
-    parenchyma with tissue behind it is walked through (the lung check then sees it)."""
+    parenchyma with at least ``CHEST_WALL_MM`` of tissue behind it is walked through (the
+    lung check then sees it)."""
     s = np.arange(0.0, MAX_BACK_MM, 1.0)
     pts = traj.entry - s[:, None] * traj.direction
     hu = volume.sample(pts, outside=np.nan)
@@ -39,8 +41,10 @@ def skin_entry(volume, traj: Trajectory) -> dict[str, Any]:
             j = k
             while j < len(s) and not np.isnan(hu[j]) and hu[j] < AIR_HU:
                 j += 1
-            if j < len(s) and not np.isnan(hu[j]) and np.median(hu[k:j]) > LUNG_HU[0]:
-                k = j          # lung (denser than air outside), and tissue again behind it
+            wall = hu[j:j + CHEST_WALL_MM]
+            if (len(wall) == CHEST_WALL_MM and np.all(wall >= AIR_HU)
+                    and np.median(hu[k:j]) > LUNG_HU[0]):
+                k = j          # lung (denser than the air outside), then the chest wall
                 continue
             skin_k = max(k - 1, 0)
             break
