@@ -74,12 +74,16 @@ class PlanFiles(QObject):
         if answer != QMessageBox.StandardButton.Yes:
             self.drop_autosave()
             return None
+        plan = self._read(path, "Cannot recover the plan")
+        return None if plan is None else self.apply(plan, None)
+
+    def _read(self, path, title: str):
+        """The plan in ``path``, or None after saying in a dialog why it cannot be read."""
         try:
-            plan = read_plan(path)
+            return read_plan(path)
         except PlanFileError as exc:
-            QMessageBox.critical(w, "Cannot recover the plan", str(exc))
+            QMessageBox.critical(self.window, title, str(exc))
             return None
-        return self.apply(plan, None)
 
     # --- saving -------------------------------------------------------------------------
     def save(self) -> bool:
@@ -133,10 +137,8 @@ class PlanFiles(QObject):
         w = self.window
         if not self.may_discard():
             return None
-        try:
-            plan = read_plan(path)
-        except PlanFileError as exc:
-            QMessageBox.critical(w, "Cannot open this plan", str(exc))
+        plan = self._read(path, "Cannot open this plan")
+        if plan is None:
             return None
         volume = w.session.volume
         if volume is not None and same_ct(plan, volume):
