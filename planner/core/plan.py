@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.core.anatomy.model import posterior_wall_depth
 from planner.core.checks import walls
+from planner.core.checks.judge import judge
 from planner.core.checks.result import FAIL, PASS, SEVERITY, CheckSettings
 from planner.core.checks.views import CLOCK_TARGET
 from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
@@ -81,11 +83,9 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     rib head: the pedicle's lateral rim where its axis meets the posterior wall.
 
     The rib's head and neck lie right there, so a few entries up and down the pedicle's
-    side and tips toward the midline are tried; the one with the most room beside the rib
-    head (the canal kept at its pass distance) is returned, with whether it clears."""
-    from planner.core.anatomy.model import posterior_wall_depth
-    from planner.core.checks.judge import judge
-
+    side and tips toward the midline are tried; among the best overall verdicts the one
+    with the most room at the rib head is returned, with whether it clears the rib head
+    and fails no check."""
     ped = model.pedicles[side]
     f = model.frame
     wall = f.origin - posterior_wall_depth(f, model.outlines) * f.anterior
