@@ -6,14 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from planner.core.anatomy.profiles import sample_rays
 from planner.core.checks.result import FAIL, PASS, WARN, CheckResult, CheckSettings, unknown
-from planner.core.trajectory import NEEDLE_LENGTHS_MM, Trajectory
+from planner.core.trajectory import BESIDE_PEDICLE_MM, NEEDLE_LENGTHS_MM, Trajectory
 
 AIR_HU = -300.0
 LUNG_HU = (-950.0, -400.0)
 RIB_HU = 250.0
 MAX_BACK_MM = 250.0
-RIB_HEAD_SPAN_MM = 30.0       # the rib head and neck lie within this of the entry
 RIB_HEAD_ENTRY_MM = 0.5       # from just behind the entry (its own cortex is the body)
 RIB_HEAD_SEARCH_MM = 10.0
 CHEST_WALL_MM = 10           # tissue behind lung; clothes and pads behind the skin are thinner
@@ -105,7 +105,7 @@ def rib_head(volume, model, traj: Trajectory, skin: dict[str, Any], s: CheckSett
     """Parapedicular: the needle passes beside the pedicle, medial to the rib head.
 
     Clearance: from the needle's outer surface to the nearest bone around it along the last
-    ``RIB_HEAD_SPAN_MM`` before the entry, where the rib's head and neck and the transverse
+    ``BESIDE_PEDICLE_MM`` before the entry, where the rib's head and neck and the transverse
     process lie. The needle runs along its own vertebra on purpose: bone of the body (the
     model's outline) and of the pedicle (a tube round its axis as wide as its outline) is
     not counted. Bone on the needle's own line before the entry: it must go through bone,
@@ -118,14 +118,15 @@ def rib_head(volume, model, traj: Trajectory, skin: dict[str, Any], s: CheckSett
     b = np.cross(d, a)
     ang = np.radians(np.arange(0.0, 360.0, 15.0))
     rays = np.cos(ang)[:, None] * a + np.sin(ang)[:, None] * b
-    span = min(RIB_HEAD_SPAN_MM, float(skin["skin_to_tip_mm"]) - traj.length_mm)
+    span = min(BESIDE_PEDICLE_MM, float(skin["skin_to_tip_mm"]) - traj.length_mm)
     back = np.arange(RIB_HEAD_ENTRY_MM, max(span, RIB_HEAD_ENTRY_MM) + 1e-6, 1.0)
     radii = np.arange(0.0, RIB_HEAD_SEARCH_MM, 0.5)
     centres = traj.entry - back[:, None] * d
-    pts = (centres[:, None, None, :] + rays[None, :, None, :] * radii[None, None, :, None])
-    flat = pts.reshape(-1, 3)
-    hu = volume.sample(flat, outside=np.nan).reshape(pts.shape[:3])
-    hu[hu < -1500] = np.nan
+    shape = (len(back), len(rays), len(radii))
+    hu = sample_rays(volume, np.repeat(centres, len(rays), axis=0),
+                     np.tile(rays, (len(back), 1)), radii).reshape(shape)
+    flat = (centres[:, None, None, :] + rays[None, :, None, :] *
+            radii[None, None, :, None]).reshape(-1, 3)
     if np.isnan(hu[:, :, 0]).any():
         return unknown("rib_head", "mm", rule, "the path before the entry leaves the scan")
     hu = np.nan_to_num(hu, nan=-1000.0)
