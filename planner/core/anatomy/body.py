@@ -46,7 +46,8 @@ POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
 
 
 def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
-                 n_rays: int = N_RAYS, slab_mm: float = 0.0) -> Outline:
+                 n_rays: int = N_RAYS, slab_mm: float = 0.0,
+                 back_wall_mm: float | None = None) -> Outline:
     """Outer cortical surface of the body in the plane through ``centre`` normal to the
     frame's cranial axis, by rays from the centre (half maximum beyond the cortex).
 
@@ -54,7 +55,10 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     them, so the outline is closed by the posterior wall: the wall found by the rays
     within 25 degrees of straight back. With ``slab_mm`` the rays are averaged over a
     slab that thick along the cranial axis: the walls run along it, so they stay while the
-    noise and trabecular texture of the core average out."""
+    noise and trabecular texture of the core average out. With ``back_wall_mm`` (the
+    canal's front wall, found from the canal side) the posterior wall is there instead:
+    where the wall is no brighter than the core, rays straight back run on through the
+    canal to the lamina."""
     dirs, _ = frame.plane_directions(n_rays)
     radii = np.arange(0.0, MAX_BODY_RADIUS_MM, RAY_STEP_MM)
     offsets = np.linspace(-slab_mm / 2, slab_mm / 2, 5) if slab_mm > 0 else [0.0]
@@ -80,8 +84,9 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     r, trusted = circular_median_fill(edge.position, edge.found, width=4, max_jump=6.0)
     back = dirs @ -frame.anterior
     cone = (back >= POSTERIOR_CONE_COS) & trusted
-    if np.any(cone):
-        wall = float(np.median(r[cone] * back[cone]))
+    wall = (float(back_wall_mm) if back_wall_mm is not None else
+            float(np.median(r[cone] * back[cone])) if np.any(cone) else None)
+    if wall is not None:
         behind = back > 1e-6
         limit = np.full_like(r, np.inf)
         limit[behind] = wall / back[behind]

@@ -25,6 +25,9 @@ class CanalSection(StarOutline):
 
     walled: np.ndarray       # rays that met a bony wall (others: foramen, interlaminar gap)
     value_hu: float
+    # the centroid measured in this section's own plane (None: carried over from a
+    # neighbour); kept when the outline is replaced by a closed neighbour's
+    own_centroid: np.ndarray | None = None
 
 
 def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
@@ -71,6 +74,7 @@ def canal_section(volume: Volume, frame: Frame, seed: np.ndarray, iterations: in
                                 min_peak=WALL_MIN_PEAK_HU)
         r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=5.0)
         sec = CanalSection(centre, dirs, r, edge.found, value)
+        sec.own_centroid = sec.centroid
         new_centre = sec.centroid
         if np.linalg.norm(new_centre - centre) < 0.2:
             break

@@ -246,31 +246,37 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
         shift = f.cranial * float((s.centre - near.centre) @ f.cranial)
         out.append(CanalSection(near.centre + shift, near.directions,
                                 np.clip(near.radii, ref, ref + OPEN_RING_TOLERANCE_MM),
-                                s.walled, s.value_hu))
+                                s.walled, s.value_hu, s.own_centroid))
     return out
 
 
-CANAL_AXIS_MIN_SECTIONS = 15      # closed-ring sections 1 mm apart: a line 15 mm long
-CANAL_AXIS_MAX_RMS_MM = 1.5
+CANAL_AXIS_MIN_SECTIONS = 15      # sections 1 mm apart: a line 15 mm long
+# (least share of a section's ring walled, largest rms off the line in mm): closed rings
+# first; where too few are closed (noise, thick slices) the mostly walled ones, whose
+# centres lean a little toward their gap, with a looser fit
+CANAL_AXIS_TIERS = ((CLOSED_RING_FRACTION, 1.5), (0.6, 2.0))
 AXIS_DISAGREEMENT_DEG = 15.0
 
 
 def canal_axis(canal: list[CanalSection]) -> np.ndarray | None:
     """The spinal canal's direction through the vertebra: the line through the centres of
-    its closed-ring sections (None when too few of them, or not on a line).
+    its sections measured in their own plane (None when too few of them, or not on a
+    line).
 
     Each section is seeded from its neighbour, so the stack follows the canal even when
     the frame it was cut in is tilted: the line is the spine's own axis here, found
     without the endplates (low contrast, blurred by thick slices)."""
-    pts = np.array([c.centroid for c in canal if c.walled.mean() >= CLOSED_RING_FRACTION])
-    if len(pts) < CANAL_AXIS_MIN_SECTIONS:
-        return None
-    centre = pts.mean(axis=0)
-    _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
-    rms = float(np.sqrt(np.sum(sv[1:] ** 2) / len(pts)))
-    if rms > CANAL_AXIS_MAX_RMS_MM or sv[0] / np.sqrt(len(pts)) < 3.0:
-        return None
-    return vt[0]
+    for walled, max_rms in CANAL_AXIS_TIERS:
+        pts = np.array([c.own_centroid for c in canal if c.own_centroid is not None
+                        and c.walled.mean() >= walled])
+        if len(pts) < CANAL_AXIS_MIN_SECTIONS:
+            continue
+        centre = pts.mean(axis=0)
+        _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+        rms = float(np.sqrt(np.sum(sv[1:] ** 2) / len(pts)))
+        if rms <= max_rms and sv[0] / np.sqrt(len(pts)) >= 3.0:
+            return vt[0]
+    return None
 
 
 def _frame_and_canal(volume: Volume, seed: np.ndarray, prior: Frame
@@ -285,6 +291,116 @@ def _frame_and_canal(volume: Volume, seed: np.ndarray, prior: Frame
     return f, endplates, height, sec, canal
 
 
+PEDICLE_MAX_WIDTH_FRACTION = 0.5   # of the body's width; the widest (L5) reach about 0.4
+SETTLE_ROUNDS = 10
+SETTLE_TOL_MM = 0.1
+SETTLE_FULL_STEPS = 3
+CANAL_FRONT_COS = np.cos(np.radians(30.0))
+CANAL_FRONT_BAND_MM = 3.0
+
+
+def canal_front_depth(canal: list[CanalSection], f: Frame, point: np.ndarray
+                      ) -> float | None:
+    """How far behind ``point`` (along the frame's posterior axis) the canal's front wall
+    lies at the point's height: the posterior wall of the body, found from the canal side
+    (the canal's contents are darker than any bone, so this edge is sharp even where the
+    wall is no brighter than the body's core). None where no section near that height
+    has a walled front."""
+    def front(sec: CanalSection) -> np.ndarray:
+        return sec.points[(sec.directions @ f.anterior >= CANAL_FRONT_COS) & sec.walled]
+
+    near = [front(sec) for sec in canal
+            if abs(float((sec.centre - point) @ f.cranial)) <= CANAL_FRONT_BAND_MM]
+    pts = np.vstack(near) if near else np.empty((0, 3))
+    return float(np.median((point - pts) @ f.anterior)) if len(pts) >= 3 else None
+
+
+def _canal_line(canal: list[CanalSection], cranial: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A point on the canal's centre line and its direction (the canal's own line when it
+    is long and straight enough, else the given axis)."""
+    closed = [c.centroid for c in canal if c.walled.mean() >= CLOSED_RING_FRACTION]
+    point = np.mean(closed if closed else [c.centroid for c in canal], axis=0)
+    axis = canal_axis(canal)
+    if axis is None:
+        return point, cranial
+    return point, axis if axis @ cranial >= 0 else -axis
+
+
+def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
+            ) -> tuple[Frame, Endplates, float] | None:
+    """The frame as a fixed point, whatever the click: its origin is the centroid of the
+    body's outline through it, half-way between the endplates; its cranial axis is the
+    canal's line; its anterior axis points from the canal's centre line to the origin; the
+    outline's posterior wall is the canal's front wall. Each round moves the origin to
+    where the last round's outline puts it, until it moves less than 0.1 mm.
+
+    Without this the model followed the click: the outline's centroid depends on where
+    its rays start (a ray that leaks through the basivertebral foramen, a wall found on
+    the lamina behind the canal), and three rounds from a click near a wall stop short."""
+    point, axis = _canal_line(canal, f.cranial)
+    centre = f.origin
+    result = None
+    settled = False
+    for rounds in range(SETTLE_ROUNDS):
+        on_line = point + axis * float((centre - point) @ axis)
+        fr = Frame.from_axes(centre, centre - on_line, axis)
+        outline = body_outline(volume, fr, centre, slab_mm=FRAME_SLAB_MM,
+                               back_wall_mm=canal_front_depth(canal, fr, centre))
+        if outline.fraction_found < 0.5:
+            break
+        sup, inf = endplate_points(volume, fr, outline)
+        if len(sup) < 5 or len(inf) < 5:
+            break
+        c = outline.centroid
+        t_s = float(np.median((sup - c) @ axis))
+        t_i = float(np.median((inf - c) @ axis))
+        new = c + axis * (t_s + t_i) / 2.0
+        result = (new, sup, inf, t_s - t_i)
+        moved = float(np.linalg.norm(new - centre))
+        # half steps after the first rounds: where the outline flips between two walls
+        # the plain iteration cycles; the damped one settles between them
+        centre = new if rounds < SETTLE_FULL_STEPS else centre + 0.5 * (new - centre)
+        if moved < SETTLE_TOL_MM:
+            settled = True
+            break
+    if not settled or not 8.0 <= result[3] <= 50.0:
+        return None         # no fixed point (noise, walls not found): keep the first frame
+    centre, sup, inf, height = result
+    on_line = point + axis * float((centre - point) @ axis)
+    ps, ns, _, _ = robust_plane(sup)
+    pi, ni, _, _ = robust_plane(inf)
+    endplates = Endplates(ps, _oriented(ns, axis), pi, _oriented(ni, axis))
+    return Frame.from_axes(centre, centre - on_line, axis), endplates, height
+
+
+RETRY_STEP_MM = 4.0
+
+
+def _first_frame(volume: Volume, seed: np.ndarray
+                 ) -> tuple[Frame, Endplates, float, CanalSection | None, list[CanalSection]]:
+    """The first estimate from the click; where it fails (rays from a point near a wall
+    meet the endplates at a slant on a tilted spine), from points 4 mm beside it in the
+    transverse plane, kept only when the body found holds the click. Never up or down: a
+    click in a disc must not become a model of whichever neighbour lies nearer."""
+    try:
+        return _frame_and_canal(volume, seed, Frame.patient(seed))
+    except ModelError as exc:
+        first = exc
+    for step in ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0)):
+        other = seed + RETRY_STEP_MM * np.array(step, float)
+        try:
+            found = _frame_and_canal(volume, other, Frame.patient(other))
+        except ModelError:
+            continue
+        f, endplates, height = found[:3]
+        up = float((seed - f.origin) @ f.cranial)
+        if abs(up) < height / 2 and body_outline(volume, f, f.origin + f.cranial * up
+                                                 ).contains(seed):
+            return found
+    raise first
+
+
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(abs(a @ b), 0.0, 1.0))))
 
@@ -296,7 +412,7 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         raise ModelError("the point is outside the CT volume")
     warnings: list[str] = []
     missing: dict[str, str] = {}
-    f, endplates, height, sec, canal = _frame_and_canal(volume, seed, Frame.patient(seed))
+    f, endplates, height, sec, canal = _first_frame(volume, seed)
     axis = canal_axis(canal)
     if axis is not None and _angle_deg(axis, f.cranial) > AXIS_DISAGREEMENT_DEG:
         # the endplates were followed from the scanner's axis onto something else (a
@@ -309,16 +425,25 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             redo = None
         if redo is not None and _angle_deg(redo[0].cranial, axis) < first:
             f, endplates, height, sec, canal = redo
-        if _angle_deg(f.cranial, axis) > AXIS_DISAGREEMENT_DEG:
-            warnings.append("the endplates and the spinal canal disagree on the vertebra's "
-                            f"axis by {_angle_deg(f.cranial, axis):.0f} degrees: check the "
-                            "model on the sagittal slice")
+    if canal:
+        settled = _settle(volume, f, canal)
+        if settled is not None:
+            f, endplates, height = settled
+            sec = canal_section(volume, f, _canal_line(canal, f.cranial)[0])
+            canal = _canal_stack(volume, f, sec, height)
+    axis = canal_axis(canal)
+    mean_normal = endplates.superior_normal + endplates.inferior_normal
+    if axis is not None and _angle_deg(axis, unit(mean_normal)) > AXIS_DISAGREEMENT_DEG:
+        warnings.append("the endplates and the spinal canal disagree on the vertebra's axis "
+                        f"by {_angle_deg(axis, unit(mean_normal)):.0f} degrees: check the "
+                        "model on the sagittal slice")
     thickness = float(volume.meta.get("slice_thickness") or volume.spacing[2])
     if thickness > THICK_SLICE_MM:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
-    outlines = [body_outline(volume, f, f.origin + f.cranial * h, slab_mm=3.0)
-                for h in np.arange(-0.35, 0.351, 0.07) * height]
+    centres = [f.origin + f.cranial * h for h in np.arange(-0.35, 0.351, 0.07) * height]
+    outlines = [body_outline(volume, f, c, slab_mm=3.0,
+                             back_wall_mm=canal_front_depth(canal, f, c)) for c in centres]
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}
@@ -327,11 +452,17 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
         loc = f.to_local(level.points)
         half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
+        body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
         for side in ("left", "right"):
             ped = find_pedicle(volume, f, side, wall, half_w, depth, height)
             if ped is None:
                 missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
                                               f"found on the {side}")
+            elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
+                missing[f"{side}_pedicle"] = (
+                    f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "
+                    f"more than half the body's {body_w:.0f} mm: not a pedicle (a rib "
+                    "head or an articular process)")
             else:
                 pedicles[side] = ped
     else:

@@ -141,6 +141,27 @@ def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     return centre, axis
 
 
+ISTHMUS_RUN_MM = 1.5          # sections this close to the narrowest width form the isthmus
+ISTHMUS_SOFTNESS_MM = 0.5
+
+
+def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> float:
+    """Where along the axis the pedicle is narrowest: the run of sections around the
+    narrowest one, each weighted by how close its width comes to the narrowest. Widths
+    are measured on a 0.5 mm grid, so along a pedicle of even width the single narrowest
+    section (or a hard cut-off) jumps from click to click; soft weights do not."""
+    w = ndimage.uniform_filter1d(widths, 3, mode="nearest")
+    k = int(np.argmin(w))
+    near = w <= w[k] + ISTHMUS_RUN_MM
+    lo, hi = k, k
+    while lo > 0 and near[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(w) and near[hi + 1]:
+        hi += 1
+    weight = np.exp(-(w[lo:hi + 1] - w[k]) / ISTHMUS_SOFTNESS_MM)
+    return float(np.sum(weight * (rel[lo:hi + 1] @ axis)) / np.sum(weight))
+
+
 def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
                  canal_half_width: float, canal_depth: float, height: float
                  ) -> Pedicle | None:
@@ -164,8 +185,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     c = np.array(centres)
     widths = np.array(widths)
     mean, axis = _robust_axis(c, frame)
-    k = int(np.argmin(ndimage.uniform_filter1d(widths, 3, mode="nearest")))
-    isthmus = mean + ((c[k] - mean) @ axis) * axis
+    isthmus = mean + _isthmus_depth(c - mean, axis, widths) * axis
     outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
     if found.mean() < 0.6:
         return None

@@ -182,3 +182,12 @@ class StarOutline:
     @property
     def centroid(self) -> np.ndarray:
         return polygon_centroid(self.points)
+
+    def contains(self, point: np.ndarray) -> bool:
+        """Whether a point (projected onto the outline's plane) lies inside it, by the
+        radius of the nearest ray."""
+        d = np.asarray(point, float) - self.centre
+        normal = np.cross(self.directions[0], self.directions[len(self.directions) // 4])
+        d = d - (d @ normal) / (normal @ normal) * normal
+        r = float(np.linalg.norm(d))
+        return r == 0.0 or r < self.radii[int(np.argmax(self.directions @ (d / r)))]

@@ -69,8 +69,9 @@ def test_any_click_in_the_body_gives_the_same_model(sample_volume, sample_truth,
         models.append(build_model(sample_volume, click))
     ref = models[0]
     for m in models[1:]:
-        assert np.linalg.norm(m.centre - ref.centre) < 0.5
-        assert np.linalg.norm(m.canal_centre() - ref.canal_centre()) < 0.5
+        # the frame is a fixed point of its own outline, whatever the click
+        assert np.linalg.norm(m.centre - ref.centre) < 0.1
+        assert np.linalg.norm(m.canal_centre() - ref.canal_centre()) < 0.1
         assert sorted(m.pedicles) == sorted(ref.pedicles) == ["left", "right"]
         for side in ("left", "right"):
             assert np.linalg.norm(m.pedicles[side].isthmus - ref.pedicles[side].isthmus) < 0.5

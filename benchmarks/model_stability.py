@@ -1,0 +1,99 @@
+"""Click stability of the vertebra model on the real CT volumes beside the repository.
+
+The model must not depend on where in the body the user clicked. For each level with an
+independent mask it builds the model from clicks spread through the body (points of the
+body's mask at least 4 mm inside it) and prints the largest spread, over the clicks, of
+the centre, the cranial axis, the endplates' centres, the pedicles' isthmus centres and
+the suggested needles' entries and tips.
+Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import zlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_accuracy import cases  # noqa: E402
+
+from planner.core.anatomy.model import ModelError, build_model  # noqa: E402
+from planner.core.plan import suggest_plan  # noqa: E402
+from planner.io.label_mask import LabelMask  # noqa: E402
+from planner.io.loader import load_volume  # noqa: E402
+
+
+def clicks(mask: LabelMask, seed: np.ndarray, n: int, rng: np.random.Generator
+           ) -> np.ndarray:
+    """The seed and n-1 points of the mask at least 4 mm inside its surface, within 12 mm
+    of the seed and in front of it by no more than the body allows (the body's part)."""
+    pts = mask.points
+    near = pts[(np.linalg.norm(pts - seed, axis=1) < 12.0)]
+    deep = near[mask.surface_distance(near) >= 4.0]
+    pick = deep[rng.choice(len(deep), size=min(n - 1, len(deep)), replace=False)]
+    return np.vstack([seed, pick])
+
+
+def spread(points: list[np.ndarray]) -> float:
+    """Largest distance of any point from the points' median (mm)."""
+    p = np.array(points)
+    return float(np.max(np.linalg.norm(p - np.median(p, axis=0), axis=1)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clicks", type=int, default=8)
+    ap.add_argument("prefixes", nargs="*")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", RuntimeWarning)
+    volumes = {}
+    for name, ct, mask_path, labels, seed_mask, _ in cases():
+        if args.prefixes and not any(name.startswith(p) for p in args.prefixes):
+            continue
+        if not ct.exists():
+            continue
+        volume = volumes.setdefault(ct, load_volume(ct))
+        mask = LabelMask(mask_path, labels)
+        body = LabelMask(*seed_mask) if seed_mask else mask
+        seed = body.points.mean(axis=0) if seed_mask else mask.body_seed()
+        out = {k: [] for k in ("centre", "sup", "inf", "left", "right", "entry-left",
+                               "entry-right", "tip-left", "tip-right")}
+        axes, failed, times = [], 0, []
+        rng = np.random.default_rng(zlib.crc32(name.encode()))   # the same clicks each run
+        for click in clicks(body, seed, args.clicks, rng):
+            t0 = time.perf_counter()
+            try:
+                m = build_model(volume, click)
+            except ModelError:
+                failed += 1
+                continue
+            times.append(time.perf_counter() - t0)
+            out["centre"].append(m.centre)
+            out["sup"].append(m.endplates.superior_point)
+            out["inf"].append(m.endplates.inferior_point)
+            axes.append(m.frame.cranial)
+            for side, p in m.pedicles.items():
+                out[side].append(p.isthmus)
+            for t in suggest_plan(volume, m).trajectories:
+                out[f"entry-{t.side}"].append(t.entry)
+                out[f"tip-{t.side}"].append(t.target)
+        if not axes:
+            print(f"{name:12s} no model from any click")
+            continue
+        mean_axis = np.mean(axes, axis=0)
+        mean_axis /= np.linalg.norm(mean_axis)
+        tilt = max(np.degrees(np.arccos(min(1.0, a @ mean_axis))) for a in axes)
+        parts = " ".join(f"{k} {spread(v):4.1f}" + ("" if len(v) == len(axes) else
+                                                     f"({len(v)})")
+                         for k, v in out.items() if v)
+        print(f"{name:12s} {len(axes)}/{len(axes) + failed} models, {np.median(times):.2f} s "
+              f"| axis {tilt:4.1f} deg | mm: {parts}")
+
+
+if __name__ == "__main__":
+    main()
