@@ -108,6 +108,23 @@ def _oriented(n: np.ndarray, towards: np.ndarray) -> np.ndarray:
     return n if n @ towards >= 0 else -n
 
 
+def _fit_endplates(sup: np.ndarray, inf: np.ndarray, cranial: np.ndarray) -> Endplates:
+    """Planes through the endplates' surface points, normals toward ``cranial``."""
+    ps, ns, _, _ = robust_plane(sup)
+    pi, ni, _, _ = robust_plane(inf)
+    return Endplates(ps, _oriented(ns, cranial), pi, _oriented(ni, cranial))
+
+
+def _mid_height(sup: np.ndarray, inf: np.ndarray, centre: np.ndarray, axis: np.ndarray
+                ) -> tuple[np.ndarray, float]:
+    """``centre`` moved along ``axis`` half-way between the endplates, and the body's
+    height there: medians of the endplate points along the axis, steadier than crossing
+    a plane whose tilt rests on a dozen points."""
+    t_s = float(np.median((sup - centre) @ axis))
+    t_i = float(np.median((inf - centre) @ axis))
+    return centre + axis * (t_s + t_i) / 2.0, t_s - t_i
+
+
 def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
                     ) -> tuple[Frame, Endplates, float, Outline]:
     """Iterate: outline -> centroid, endplates -> cranial axis and mid-height."""
@@ -127,21 +144,14 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
         if len(sup) < 5 or len(inf) < 5:
             raise ModelError("the endplates above and below the clicked point were not "
                              "found: click inside a vertebral body, not a disc")
-        ps, ns, _, _ = robust_plane(sup)
-        pi, ni, _, _ = robust_plane(inf)
-        ns, ni = _oriented(ns, f.cranial), _oriented(ni, f.cranial)
+        endplates = _fit_endplates(sup, inf, f.cranial)
+        ns, ni = endplates.superior_normal, endplates.inferior_normal
         angle = np.degrees(np.arccos(np.clip(ns @ ni, -1, 1)))
         if angle <= ENDPLATE_AGREEMENT_DEG:
             cranial = unit(ns + ni)
         else:   # a wedge: trust the endplate closer to the previous axis
             cranial = ns if ns @ f.cranial >= ni @ f.cranial else ni
-        endplates = Endplates(ps, ns, pi, ni)
-        # heights of the endplates above the centre: medians of their points along the
-        # axis, steadier than crossing a plane whose tilt rests on a dozen points
-        t_s = float(np.median((sup - centre) @ cranial))
-        t_i = float(np.median((inf - centre) @ cranial))
-        height = float(t_s - t_i)
-        centre = centre + cranial * (t_s + t_i) / 2.0
+        centre, height = _mid_height(sup, inf, centre, cranial)
         f = Frame.from_axes(centre, f.anterior, cranial)
     outline = body_outline(volume, f, centre, slab_mm=FRAME_SLAB_MM)
     centre = outline.centroid
@@ -352,11 +362,8 @@ def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
         sup, inf = endplate_points(volume, fr, outline)
         if len(sup) < 5 or len(inf) < 5:
             break
-        c = outline.centroid
-        t_s = float(np.median((sup - c) @ axis))
-        t_i = float(np.median((inf - c) @ axis))
-        new = c + axis * (t_s + t_i) / 2.0
-        result = (new, sup, inf, t_s - t_i)
+        new, height = _mid_height(sup, inf, outline.centroid, axis)
+        result = (new, sup, inf, height)
         moved = float(np.linalg.norm(new - centre))
         # half steps after the first rounds: where the outline flips between two walls
         # the plain iteration cycles; the damped one settles between them
@@ -368,10 +375,8 @@ def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
         return None         # no fixed point (noise, walls not found): keep the first frame
     centre, sup, inf, height = result
     on_line = point + axis * float((centre - point) @ axis)
-    ps, ns, _, _ = robust_plane(sup)
-    pi, ni, _, _ = robust_plane(inf)
-    endplates = Endplates(ps, _oriented(ns, axis), pi, _oriented(ni, axis))
-    return Frame.from_axes(centre, centre - on_line, axis), endplates, height
+    return (Frame.from_axes(centre, centre - on_line, axis), _fit_endplates(sup, inf, axis),
+            height)
 
 
 RETRY_STEP_MM = 4.0
