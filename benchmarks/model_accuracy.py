@@ -101,7 +101,10 @@ def main(prefixes: list[str]) -> None:
             slab = np.abs(rel @ model.frame.cranial) < 1.5
             front = np.max(rel[slab] @ model.frame.anterior) if slab.any() else np.nan
             verdicts = judge(volume, model, traj)
-            print(f"{'':12s} {traj.side:5s} needle in mask {inside.mean():4.0%} | tip to mask "
+            dock = float(mask.surface_distance(traj.entry[None])[0])
+            print(f"{'':12s} {traj.side:5s} entry {dock:3.1f} mm from the mask's surface, "
+                  f"{'inside' if mask.contains(traj.entry[None])[0] else 'outside'} | "
+                  f"needle in mask {inside.mean():4.0%} | tip to mask "
                   f"front {front:4.1f} mm | medial clearance "
                   f"{verdicts['medial_clearance_mm']:.1f} mm | verdict {verdicts['verdict']}"
                   + "".join(f" | {c['id']} {c['verdict']}" for c in verdicts["checks"]

@@ -10,12 +10,18 @@ import numpy as np
 from planner.core.anatomy.model import posterior_wall_depth
 from planner.core.checks import walls
 from planner.core.checks.judge import judge
-from planner.core.checks.result import FAIL, PASS, SEVERITY, CheckSettings
-from planner.core.checks.views import CLOCK_TARGET
+from planner.core.checks.result import FAIL, PASS, SEVERITY, WARN, CheckSettings
+from planner.core.checks.views import CLOCK_ON_THE_HOUR, CLOCK_TARGET, clock_position
 from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
 
 BONE_END_HU = 150.0
 ENTRY_RADIUS_FRACTION = 0.35  # entry this far out toward the pedicle's rim on the AP view
+SURFACE_STEP_MM = 0.5
+SURFACE_RUN_MM = 1.0          # this much bone in a row marks the posterior surface
+# where the needle crosses the isthmus: (hours from 10:00/2:00, fraction of the radius)
+THROUGH_ISTHMUS = [(0.0, 0.0)] + [(dh, fr) for dh in np.arange(-1.0, 1.01, 0.25)
+                                  for fr in (0.1, 0.2, 0.35, 0.5)]
+UNIPEDICULAR_TIPS_MM = (0.0, 2.5)   # from the midline toward the needle's side
 
 
 @dataclass
@@ -33,36 +39,87 @@ def _tip(model, lateral_mm: float, s: CheckSettings) -> np.ndarray:
     return p + (reach - s.anterior_target_mm - (p - f.origin) @ f.anterior) * f.anterior
 
 
-def _entry(volume, start: np.ndarray, back: np.ndarray, max_mm: float = 35.0) -> np.ndarray:
-    """Where a line leaves bone going back from ``start``: the posterior surface."""
-    s = np.arange(0.0, max_mm, 0.5)
-    hu = volume.sample(start + s[:, None] * back)
-    soft = np.nan_to_num(hu, nan=-1000.0) < BONE_END_HU
-    for k in range(len(s) - 4):
-        if soft[k:k + 4].all():
-            return start + s[max(k - 1, 0)] * back
-    return start + s[-1] * back
+def posterior_surface(volume, start: np.ndarray, back: np.ndarray, max_mm: float = 40.0
+                      ) -> np.ndarray | None:
+    """The posterior bony surface on the line going back from ``start`` (inside the
+    pedicle), found from the outside in, as the AP view sees it: the first 1 mm of bone
+    met walking forward from ``max_mm`` behind. Walking out from the pedicle instead stops
+    at any 2 mm of dark marrow (osteoporotic or contrast CT), inside the bone. None when
+    the line holds no bone."""
+    s = np.arange(0.0, max_mm, SURFACE_STEP_MM)
+    hu = np.nan_to_num(volume.sample(start + s[:, None] * back), nan=-1000.0)
+    bone = hu >= BONE_END_HU
+    run = int(round(SURFACE_RUN_MM / SURFACE_STEP_MM))
+    for k in range(len(s) - run, -1, -1):
+        if bone[k:k + run].all():
+            return start + s[k + run - 1] * back
+    return None
 
 
-def entry_at_clock(volume, model, side: str, hour: float) -> np.ndarray:
-    """Entry on the posterior bony surface, seen on the AP view at ``hour`` on the clock
-    face of the pedicle (12 cranial, clockwise with the patient's left on the viewer's
-    left), part of the way from the isthmus centre to the outline's rim."""
+def _clock_point(model, side: str, hour: float, fraction: float) -> np.ndarray:
+    """The point inside the pedicle seen on the AP view at ``hour`` on its clock face (12
+    cranial, clockwise with the patient's left on the viewer's left), ``fraction`` of the
+    way from the isthmus centre to the outline's rim."""
     ped = model.pedicles[side]
     f = model.frame
     theta = np.radians(30.0 * hour)
     toward = -np.sin(theta) * f.left + np.cos(theta) * f.cranial
     rim = float(((ped.outline - ped.isthmus) @ toward).max())
-    q = ped.isthmus + ENTRY_RADIUS_FRACTION * rim * toward
-    return _entry(volume, q, -f.anterior)
+    return ped.isthmus + fraction * rim * toward
 
 
-def _through_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
-                     approach: str) -> Trajectory:
-    """Entry seen at 10:00 (left) or 2:00 (right) on the pedicle in the AP view, on the
-    posterior bony surface; the needle runs from there to the tip."""
-    entry = entry_at_clock(volume, model, side, CLOCK_TARGET[side])
-    return Trajectory(side, entry, tip, gauge, approach)
+def entry_at_clock(volume, model, side: str, hour: float,
+                   fraction: float = ENTRY_RADIUS_FRACTION) -> np.ndarray:
+    """Entry on the posterior bony surface seen on the AP view at ``hour`` on the clock
+    face of the pedicle; the point in the pedicle itself when no bone lies behind it."""
+    q = _clock_point(model, side, hour, fraction)
+    found = posterior_surface(volume, q, -model.frame.anterior)
+    return q if found is None else found
+
+
+def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: str,
+                     approach: str, s: CheckSettings) -> Trajectory:
+    """A needle down the pedicle: through a point of its isthmus (the centre, or part of
+    the way toward the rim around 10:00 on the left, 2:00 on the right) to one of
+    ``tips``, entering where that line meets the posterior bony surface.
+
+    The lines whose entry sits on the convention's hour on the AP view (within
+    ``CLOCK_ON_THE_HOUR``) are judged (all of them when none does): the best verdict wins,
+    then the fewest failing and warning checks, then the most bone between the needle and
+    the nearest of the medial, lateral, superior and inferior walls (counted up to 1 mm
+    past the medial pass threshold), then the entry nearest the hour.
+
+    Walking straight back from a point seen at 10:00 found the surface of a facet whose
+    line to the tip skimmed the canal; the line through the isthmus goes down the pedicle."""
+    hour = CLOCK_TARGET[side]
+    lines = []
+    for dh, fraction in THROUGH_ISTHMUS:
+        q = _clock_point(model, side, hour + dh, fraction)
+        for tip in tips:
+            d = (tip - q) / np.linalg.norm(tip - q)
+            entry = posterior_surface(volume, q, -d)
+            if entry is not None:
+                h = clock_position(model, side, entry)[0]
+                lines.append((abs((h - hour + 6.0) % 12.0 - 6.0), entry, tip))
+    on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR] or lines
+    cap = s.medial_pass_mm + model.uncertainty_margin_mm + 1.0
+    best, best_key = None, None
+    for off_hour, entry, tip in on_hour:
+        t = Trajectory(side, entry, tip, gauge, approach)
+        res = judge(volume, model, t, s)
+        by_id = {c["id"]: c for c in res["checks"]}
+        walls_mm = [res["medial_clearance_mm"]] + [
+            None if by_id[k]["value"] is None else -by_id[k]["value"]
+            for k in ("lateral_wall", "superior_inferior_wall")]
+        room = -np.inf if None in walls_mm else min(min(walls_mm), cap)
+        counts = [sum(c["verdict"] == v for c in res["checks"]) for v in (FAIL, WARN)]
+        key = (-SEVERITY[res["verdict"]], -counts[0], -counts[1], room, -off_hour)
+        if best_key is None or key > best_key:
+            best, best_key = t, key
+    if best is None:
+        best = Trajectory(side, entry_at_clock(volume, model, side, hour), tips[0], gauge,
+                          approach)
+    return best
 
 
 def _into_body(model, start: np.ndarray, tip: np.ndarray, max_mm: float = 20.0
@@ -111,6 +168,12 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     return best, bool(best_key[1] and best_key[0] > -SEVERITY[FAIL])
 
 
+def _tips(model, side: str, offsets_mm, s: CheckSettings) -> list[np.ndarray]:
+    """Tips ``offsets_mm`` from the midline toward the needle's side."""
+    sign = 1.0 if side == "left" else -1.0
+    return [_tip(model, sign * float(x), s) for x in offsets_mm]
+
+
 def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
     """The largest gauge, from ``start`` down, that leaves bone on both sides."""
     sizes = GAUGES_BY_SIZE[GAUGES_BY_SIZE.index(start):]
@@ -133,26 +196,28 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         return plan
     if approach == "unipedicular":
         side = max(sides, key=lambda k: model.pedicles[k].width_mm)
-        traj = _through_pedicle(volume, model, side, _tip(model, 0.0, s), gauge, approach)
+        traj = _through_pedicle(volume, model, side,
+                                _tips(model, side, UNIPEDICULAR_TIPS_MM, s), gauge, approach, s)
         clearance = walls.canal_clearance(model, traj)
         if clearance is None or clearance[0] < s.medial_pass_mm + model.uncertainty_margin_mm:
             plan.warnings.append(f"the {side} pedicle cannot reach the midline safely: a "
                                  "bipedicular approach is advised")
         trajs = [traj]
-    else:
+    elif approach == "parapedicular":
         offset = float(np.mean(s.target_offset_mm))
-        tips = {k: _tip(model, offset if k == "left" else -offset, s) for k in sides}
-        if approach == "parapedicular":
-            for k in sides:          # the pedicle's width does not limit the gauge here
-                traj, clear = _beside_pedicle(volume, model, k, tips[k], gauge, s)
-                plan.trajectories.append(traj)
-                if not clear:
-                    plan.warnings.append(f"no {k} parapedicular path found that clears the "
-                                         "rib head and fails no check: check it, or go "
-                                         "through the pedicle")
-            return plan
-        trajs = [_through_pedicle(volume, model, k, tips[k], gauge, approach)
-                 for k in sides]
+        for k in sides:              # the pedicle's width does not limit the gauge here
+            tip = _tip(model, offset if k == "left" else -offset, s)
+            traj, clear = _beside_pedicle(volume, model, k, tip, gauge, s)
+            plan.trajectories.append(traj)
+            if not clear:
+                plan.warnings.append(f"no {k} parapedicular path found that clears the rib "
+                                     "head and fails no check: check it, or go through the "
+                                     "pedicle")
+        return plan
+    else:
+        across = np.linspace(*s.target_offset_mm, 5)      # each tip in its own half
+        trajs = [_through_pedicle(volume, model, k, _tips(model, k, across, s), gauge,
+                                  approach, s) for k in sides]
     for n, t in enumerate(trajs):
         g = _fitting_gauge(model, t, s, gauge)
         if g != gauge:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from planner.core.checks.result import value_text
+from planner.core.checks.views import CLOCK_ON_THE_HOUR
 from planner.core.trajectory import APPROACHES, GAUGE_DIAMETER_MM
 from planner.model.plan_session import (COUNT_ORIGINS, LEVEL_LABELS, MAX_LEVELS_PER_SITTING,
                                         PlanSession)
@@ -219,7 +220,7 @@ class PlanPanel(QWidget):
         n = 0
         if hour is not None:
             nearest = round(hour) % 12 or 12
-            if abs(hour - round(hour)) < 0.25 and nearest in CLOCK_HOURS:
+            if abs(hour - round(hour)) < CLOCK_ON_THE_HOUR and nearest in CLOCK_HOURS:
                 n = self.clock_combo.findData(nearest)
         self.clock_combo.setCurrentIndex(max(n, 0))
 

@@ -57,12 +57,14 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
     render(window)
     start = widget_pos(axial, before.entry)
     assert axial.handle_at(start) is not None
-    medial_px = widget_pos(axial, before.entry - 5.0 * np.array(lev["axes"]["left"]))
-    step = (medial_px - start) / 5.0          # one millimetre toward the patient's right
+    # up to 20 mm toward the patient's right, in steps of under a millimetre (a small
+    # window shows about half a pixel per millimetre: steps are interpolated, not summed)
+    far = widget_pos(axial, before.entry - 20.0 * np.array(lev["axes"]["left"]))
     qtbot.mousePress(axial, Qt.MouseButton.LeftButton, pos=start)
     pos = start
-    for _ in range(25):
-        pos = pos + step
+    for k in range(1, 26):
+        pos = QPoint(round(start.x() + (far.x() - start.x()) * k / 25),
+                     round(start.y() + (far.y() - start.y()) * k / 25))
         qtbot.mouseMove(axial, pos)
         if panel.check_verdict("medial_wall") == "fail":
             break

@@ -12,6 +12,7 @@ from planner.core.checks.result import FAIL, PASS, WARN, CheckResult, CheckSetti
 from planner.core.trajectory import Trajectory
 
 CLOCK_TARGET = {"left": 10.0, "right": 2.0}
+CLOCK_ON_THE_HOUR = 0.25   # an entry this close to an hour is shown as sitting on it
 
 
 def _side_sign(side: str) -> float:
