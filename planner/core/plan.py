@@ -11,7 +11,8 @@ from planner.core.anatomy.model import posterior_wall_depth
 from planner.core.checks import walls
 from planner.core.checks.judge import judge
 from planner.core.checks.result import FAIL, PASS, SEVERITY, WARN, CheckSettings
-from planner.core.checks.views import CLOCK_ON_THE_HOUR, CLOCK_TARGET, clock_position
+from planner.core.checks.views import (CLOCK_ON_THE_HOUR, CLOCK_TARGET, clock_position,
+                                       hours_apart)
 from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
 
 BONE_END_HU = 150.0
@@ -100,7 +101,7 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
             entry = posterior_surface(volume, q, -d)
             if entry is not None:
                 h = clock_position(model, side, entry)[0]
-                lines.append((abs((h - hour + 6.0) % 12.0 - 6.0), entry, tip))
+                lines.append((hours_apart(h, hour), entry, tip))
     on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR] or lines
     cap = s.medial_pass_mm + model.uncertainty_margin_mm + 1.0
     best, best_key = None, None

@@ -51,6 +51,11 @@ def ap_view_rule(model, traj: Trajectory, s: CheckSettings, margin: float) -> Ch
                         "medial_margin_from_midline_mm": m})
 
 
+def hours_apart(a: float, b: float) -> float:
+    """Hours between two clock positions, the short way round the face."""
+    return abs((a - b + 6.0) % 12.0 - 6.0)
+
+
 def clock_position(model, side: str, entry: np.ndarray) -> tuple[float, str] | None:
     """Clock hour of the entry on the pedicle seen from behind on the AP view (12 =
     cranial, patient's left on the viewer's left), with its quadrant word."""
@@ -77,7 +82,7 @@ def entry_clock(model, traj: Trajectory, s: CheckSettings) -> CheckResult:
         return unknown("entry_clock", "h", rule,
                        model.missing.get(f"{traj.side}_pedicle", "no pedicle"))
     hour, word = found
-    diff = abs((hour - target + 6.0) % 12.0 - 6.0)
+    diff = hours_apart(hour, target)
     verdict = PASS if diff <= s.clock_pass_hours else WARN
     minutes = int(round(hour * 60)) % 720
     label = f"{minutes // 60 or 12}:{minutes % 60:02d}, {word}"
