@@ -15,8 +15,12 @@ STEP = 0.25
 N_RAYS = 72
 MAX_RADIUS_MM = 22.0
 CANAL_MIN_RISE_HU = 80.0
-WALL_MIN_PEAK_HU = 150.0
-ENCLOSURE_TIE = 0.08         # enclosure fractions this close count as equally enclosed     # the canal's contents (fat, CSF, cord, vessels) stay below
+# a wall's peak: the canal's contents (fat, CSF, cord) stay below. The thin posterior
+# cortex of an osteoporotic thoracic body peaks at 150-160 HU on 1.5 mm slices and
+# smooths to under 150: at 150 the walls were missed and the canal ran 4-5 mm into the
+# body and pedicles (a needle inside the vertebra judged in the canal)
+WALL_MIN_PEAK_HU = 120.0
+ENCLOSURE_TIE = 0.08         # enclosure fractions this close count as equally enclosed
 
 
 @dataclass
@@ -43,8 +47,11 @@ def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
         for lat in (-3.0, 0.0, 3.0):
             c = posterior_wall + back * depth + frame.left * lat
             prof = sample_rays(volume, c, dirs, radii)
-            centre_hu = np.nanmedian(prof[:, :3])
-            if not np.isfinite(centre_hu) or centre_hu > 100.0:
+            head = prof[:, :3]
+            if not np.isfinite(head).any():
+                continue                     # outside the scan
+            centre_hu = np.nanmedian(head)
+            if centre_hu > 100.0:
                 continue                     # bone or contrast: not the canal's contents
             hit = np.nanmax(np.nan_to_num(prof, nan=-1e3), axis=1) > WALL_MIN_PEAK_HU + 50
             found.append((hit.mean() - 1e-3 * centre_hu, depth, abs(lat), c))

@@ -119,7 +119,8 @@ def rib_head(volume, model, traj: Trajectory, skin: dict[str, Any], s: CheckSett
     ang = np.radians(np.arange(0.0, 360.0, 15.0))
     rays = np.cos(ang)[:, None] * a + np.sin(ang)[:, None] * b
     span = min(BESIDE_PEDICLE_MM, float(skin["skin_to_tip_mm"]) - traj.length_mm)
-    back = np.arange(RIB_HEAD_ENTRY_MM, max(span, RIB_HEAD_ENTRY_MM) + 1e-6, 1.0)
+    span = max(span, RIB_HEAD_ENTRY_MM)        # 1 mm apart or less, both ends included
+    back = np.linspace(RIB_HEAD_ENTRY_MM, span, int(np.ceil(span - RIB_HEAD_ENTRY_MM)) + 1)
     radii = np.arange(0.0, RIB_HEAD_SEARCH_MM, 0.5)
     centres = traj.entry - back[:, None] * d
     shape = (len(back), len(rays), len(radii))
