@@ -111,11 +111,11 @@ def test_suggested_needles_stay_in_the_vertebra(case):
     """The bar of the real levels where both pedicles are found, against the vertebra's
     mask (independent of the model): each suggested entry lies on the bone's posterior
     surface (within one voxel of the mask's surface: not inside the bone, not in the soft
-    tissue); from there to the tip the needle stays inside the mask, and its outer surface
+    tissue); the needle enters the mask and stays in it to the tip, and its outer surface
     too through the pedicle and the body once it has sunk in (behind the pedicle it docks
-    on the posterior elements, obliquely: only its axis must be in bone there); the tip 7-13 mm behind the
-    mask's anterior surface on the lateral view (one voxel of tolerance); at least 1 mm
-    from the model's canal."""
+    on the posterior elements, obliquely: only its axis must be in bone there); the tip
+    7-13 mm behind the mask's anterior surface on the lateral view (one voxel of
+    tolerance); at least 1 mm from the model's canal."""
     from planner.core.checks.judge import judge
     from planner.core.checks.walls import PEDICLE_HALF_LENGTH_MM
     from planner.core.plan import suggest_plan
@@ -130,8 +130,12 @@ def test_suggested_needles_stay_in_the_vertebra(case):
         assert mask.surface_distance(traj.entry[None])[0] <= voxel, \
             f"{case} {traj.side}: the entry is not on the bone's surface"
         pts, s = traj.points()
-        assert mask.contains(pts[s >= voxel]).all(), \
-            f"{case} {traj.side}: the needle leaves the vertebra"
+        # into the bone within two voxels (a slanted entry one voxel out of the mask
+        # crosses its surface further on), then never out of it
+        inside = mask.contains(pts)
+        first = int(np.argmax(inside))
+        assert inside.any() and s[first] <= 2 * voxel, f"{case} {traj.side}: no way in"
+        assert inside[first:].all(), f"{case} {traj.side}: the needle leaves the vertebra"
         # the outer surface too, through the pedicle (from where its walls are judged)
         # and the body, once the needle has sunk in (its centre one radius deep)
         pedicle_back = (model.pedicles[traj.side].isthmus - traj.entry) @ traj.direction \
