@@ -90,14 +90,13 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
     verdict, then the fewest failing and warning checks; among those, the lines with
     nearly the most bone between the needle and the nearest pedicle wall or the canal
     (within ``ROOM_TIE_MM``, counted up to 1 mm past the medial pass threshold) are equally
-    good, and the one entering nearest the isthmus wins (the shortest way through the
-    posterior elements; breaking ties on tenths of a millimetre made nearby clicks pick
-    entries 13 mm apart), then the entry nearest the hour.
+    good, and the one whose entry lies amid theirs is suggested (the medoid). Breaking
+    ties on tenths of a millimetre made nearby clicks pick entries 13 mm apart; the
+    nearest entry to the isthmus favoured surfaces found inside the bone's soft rim.
 
     Walking straight back from a point seen at 10:00 found the surface of a facet whose
     line to the tip skimmed the canal; the line through the isthmus goes down the pedicle."""
     hour = CLOCK_TARGET[side]
-    isthmus = model.pedicles[side].isthmus
     lines = []
     for dh, fraction in THROUGH_ISTHMUS:
         q = _clock_point(model, side, hour + dh, fraction)
@@ -113,7 +112,7 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
                           approach)
     cap = s.medial_pass_mm + model.uncertainty_margin_mm + 1.0
     judged = []
-    for off_hour, entry, tip in on_hour:
+    for _, entry, tip in on_hour:
         t = Trajectory(side, entry, tip, gauge, approach)
         res = judge(volume, model, t, s)
         by_id = {c["id"]: c for c in res["checks"]}
@@ -123,11 +122,13 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
         room = -np.inf if None in walls_mm else min(min(walls_mm), cap)
         counts = [sum(c["verdict"] == v for c in res["checks"]) for v in (FAIL, WARN)]
         tier = (-SEVERITY[res["verdict"]], -counts[0], -counts[1])
-        judged.append((tier, room, float(np.linalg.norm(entry - isthmus)), off_hour, t))
+        judged.append((tier, room, t))
     top = max(j[0] for j in judged)
     best_room = max(j[1] for j in judged if j[0] == top)
     good = [j for j in judged if j[0] == top and j[1] >= best_room - ROOM_TIE_MM]
-    return min(good, key=lambda j: (j[2], j[3]))[4]
+    entries = np.array([j[2].entry for j in good])
+    spread = np.linalg.norm(entries[:, None] - entries[None], axis=2).sum(axis=1)
+    return good[int(np.argmin(spread))][2]
 
 
 def _into_body(model, start: np.ndarray, tip: np.ndarray, max_mm: float = 20.0
