@@ -73,8 +73,11 @@ def test_suggested_bipedicular_plan_is_safe_in_truth(sample_volume, models, phan
         # on the convention's hour (10:00 left, 2:00 right) as the panel shows it
         assert checks["entry_clock"]["details"]["hours_from_target"] <= CLOCK_ON_THE_HOUR
         assert out["entry_clock"].endswith("superolateral")
+        # the entry on the bone's surface (the phantom's, to one voxel), not inside it
+        voxel = float(max(sample_volume.spacing))
+        assert abs(phantom.bone_sdf(traj.entry[None], label)[0]) <= voxel
         pts, t = traj.points()
-        inside = pts[t >= 1.0]                   # the entry itself is on the surface
+        inside = pts[t >= 1.0]
         assert np.all(phantom.bone_sdf(inside, label) < 0), "needle leaves the bone"
         canal = (phantom.canal_sdf(pts, label) - traj.radius_mm).min()
         assert canal >= 1.0
