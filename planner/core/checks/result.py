@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 PASS, WARN, FAIL, UNKNOWN = "pass", "warn", "fail", "unknown"
@@ -19,10 +19,20 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        if isinstance(self.value, float):
-            d["value"] = round(self.value, 2)
-        return d
+        # by hand: dataclasses.asdict deep-copies every detail and was a tenth of a
+        # judgement (the suggested plan judges some 160 lines)
+        value = round(self.value, 2) if isinstance(self.value, float) else self.value
+        return {"id": self.id, "verdict": self.verdict, "value": value, "unit": self.unit,
+                "rule": self.rule, "details": _plain(self.details)}
+
+
+def _plain(v: Any) -> Any:
+    """A copy of nested dicts and lists (what asdict made of the details)."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_plain(x) for x in v)
+    return v
 
 
 def unknown(check_id: str, unit: str, rule: str, why: str) -> CheckResult:
