@@ -215,7 +215,7 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
     elif approach == "parapedicular":
         offset = float(np.mean(s.target_offset_mm))
         for k in sides:              # the pedicle's width does not limit the gauge here
-            tip = _tip(model, offset if k == "left" else -offset, s)
+            tip = _tips(model, k, [offset], s)[0]
             traj, clear = _beside_pedicle(volume, model, k, tip, gauge, s)
             plan.trajectories.append(traj)
             if not clear:
