@@ -23,7 +23,14 @@ SURFACE_RUN_MM = 1.0          # this much bone in a row marks the posterior surf
 THROUGH_ISTHMUS = [(0.0, 0.0)] + [(dh, fr) for dh in np.arange(-1.0, 1.01, 0.25)
                                   for fr in (0.1, 0.2, 0.35, 0.5)]
 UNIPEDICULAR_TIPS_MM = (0.0, 2.5)   # from the midline toward the needle's side
-ROOM_TIE_MM = 0.5             # suggested lines with this much less room count as good
+# tip heights through a pedicle, fractions of the body's height above mid-height: the
+# pedicles join the upper half of the body, and a needle kept along a pedicle that joins
+# high ends above mid-height (thorax T12: every line to a mid-height tip grazed a wall)
+TIP_HEIGHTS = (0.0, 0.1)
+# suggested lines with this much less room count as good (0.5 let a line whose outer
+# surface the model put 0.02 mm inside the thorax T12's lateral wall stand in for one
+# with 0.3 mm; the mask put it 1.1 mm out)
+ROOM_TIE_MM = 0.25
 
 
 @dataclass
@@ -32,12 +39,13 @@ class SuggestedPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _tip(model, lateral_mm: float, s: CheckSettings) -> np.ndarray:
-    """Tip at mid-height, ``lateral_mm`` left of the midline, the target distance behind
-    the anterior cortex on the lateral view."""
+def _tip(model, lateral_mm: float, s: CheckSettings, height: float = 0.0) -> np.ndarray:
+    """Tip ``height`` (a fraction of the body's height) above mid-height, ``lateral_mm``
+    left of the midline, the target distance behind the anterior cortex on the lateral
+    view."""
     f = model.frame
-    p = f.origin + lateral_mm * f.left
-    reach = model.body_stack.extent(0.0, f.anterior)
+    p = f.origin + lateral_mm * f.left + height * model.height_mm * f.cranial
+    reach = model.body_stack.extent(height * model.height_mm, f.anterior)
     return p + (reach - s.anterior_target_mm - (p - f.origin) @ f.anterior) * f.anterior
 
 
@@ -177,10 +185,12 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     return best, bool(best_key[1] and best_key[0] > -SEVERITY[FAIL])
 
 
-def _tips(model, side: str, offsets_mm, s: CheckSettings) -> list[np.ndarray]:
-    """Tips ``offsets_mm`` from the midline toward the needle's side."""
+def _tips(model, side: str, offsets_mm, s: CheckSettings, heights=(0.0,)
+          ) -> list[np.ndarray]:
+    """Tips ``offsets_mm`` from the midline toward the needle's side, at each of
+    ``heights`` (fractions of the body's height above mid-height)."""
     sign = 1.0 if side == "left" else -1.0
-    return [_tip(model, sign * float(x), s) for x in offsets_mm]
+    return [_tip(model, sign * float(x), s, h) for x in offsets_mm for h in heights]
 
 
 def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
@@ -206,7 +216,8 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
     if approach == "unipedicular":
         side = max(sides, key=lambda k: model.pedicles[k].width_mm)
         traj = _through_pedicle(volume, model, side,
-                                _tips(model, side, UNIPEDICULAR_TIPS_MM, s), gauge, approach, s)
+                                _tips(model, side, UNIPEDICULAR_TIPS_MM, s, TIP_HEIGHTS),
+                                gauge, approach, s)
         clearance = walls.canal_clearance(model, traj)
         if clearance is None or clearance[0] < s.medial_pass_mm + model.uncertainty_margin_mm:
             plan.warnings.append(f"the {side} pedicle cannot reach the midline safely: a "
@@ -225,8 +236,8 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         return plan
     else:
         across = np.linspace(*s.target_offset_mm, 5)      # each tip in its own half
-        trajs = [_through_pedicle(volume, model, k, _tips(model, k, across, s), gauge,
-                                  approach, s) for k in sides]
+        trajs = [_through_pedicle(volume, model, k, _tips(model, k, across, s, TIP_HEIGHTS),
+                                  gauge, approach, s) for k in sides]
     for n, t in enumerate(trajs):
         g = _fitting_gauge(model, t, s, gauge)
         if g != gauge:

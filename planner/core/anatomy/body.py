@@ -9,6 +9,7 @@ import numpy as np
 
 from planner.core.anatomy.frame import Frame
 from planner.core.anatomy.profiles import (StarOutline, circular_median_fill,
+                                           consistent_in_height,
                                            outer_crossing, sample_rays, smooth,
                                            wall_from_inside)
 from planner.core.volume import Volume
@@ -94,6 +95,16 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     x = prof[:, :k_in][~np.isnan(prof[:, :k_in])]
     noise = float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) > 4 else 40.0
     return Outline(np.asarray(centre, float), dirs, r, trusted, inside, noise)
+
+
+def consistent_outlines(outlines: list[Outline]) -> list[Outline]:
+    """The outlines of a stack (same rays, successive heights) with each ray's outlier in
+    height replaced by its neighbours' median (and no longer trusted): the thorax T12's
+    outline at mid-height stopped 5 mm from the centre on one side, on a sclerotic
+    trabecula, and a needle tip well inside the bone was judged outside the body."""
+    radii, odd = consistent_in_height(np.array([o.radii for o in outlines]))
+    return [Outline(o.centre, o.directions, r, o.trusted & ~k, o.inside_hu, o.noise_hu)
+            for o, r, k in zip(outlines, radii, odd)]
 
 
 def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float = 0.55,

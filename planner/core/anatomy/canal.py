@@ -34,6 +34,37 @@ class CanalSection(StarOutline):
     own_centroid: np.ndarray | None = None
 
 
+DARK_HU = 60.0               # the canal's contents (fat, CSF, cord) on a 1 mm smoothed profile
+DARK_BELOW_CORE_HU = 60.0
+DARK_RUN_MM = 8.0
+DARK_FROM_MM = 5.0           # the run is sought this far behind the point, out of the core
+
+
+def dark_run_depth(volume: Volume, frame: Frame, point: np.ndarray, max_mm: float,
+                   core_hu: float) -> float | None:
+    """How far behind ``point`` (inside the body) the first run of canal-dark tissue
+    starts: the median over rays straight back at the midline and 3 mm either side.
+
+    Where the posterior wall is no brighter than the core (3 mm slices, the
+    basivertebral foramen) the body's outline runs on through the canal to the lamina,
+    and the canal would be sought in the fat behind the laminae."""
+    radii = np.arange(0.0, max_mm, STEP)
+    origins = np.array([point + frame.left * lat for lat in (-3.0, 0.0, 3.0)])
+    dirs = np.broadcast_to(-frame.anterior, origins.shape)
+    prof = smooth(sample_rays(volume, origins, dirs, radii), 1.0 / STEP)
+    run = int(DARK_RUN_MM / STEP)
+    starts = []
+    for p in prof:
+        dark = np.nan_to_num(p, nan=np.inf) < min(DARK_HU, core_hu - DARK_BELOW_CORE_HU)
+        dark[radii < DARK_FROM_MM] = False
+        # first index that opens a run of ``run`` dark samples
+        count = np.convolve(dark.astype(int), np.ones(run, int), "valid")
+        k = np.nonzero(count == run)[0]
+        if len(k):
+            starts.append(radii[k[0]])
+    return float(np.median(starts)) if len(starts) >= 2 else None
+
+
 def find_canal_seed(volume: Volume, frame: Frame, posterior_wall: np.ndarray
                     ) -> np.ndarray | None:
     """The point behind the posterior wall, near the midline, that bone surrounds most

@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from planner.core.anatomy.body import Outline, body_outline, endplate_points, robust_plane
-from planner.core.anatomy.canal import CanalSection, canal_section, find_canal_seed
+from planner.core.anatomy.body import (Outline, body_outline, consistent_outlines,
+                                      endplate_points, robust_plane)
+from planner.core.anatomy.canal import (CanalSection, canal_section, dark_run_depth,
+                                        find_canal_seed)
 from planner.core.anatomy.frame import Frame, unit
 from planner.core.anatomy.pedicle import Pedicle, find_pedicle
+from planner.core.anatomy.profiles import consistent_in_height
 from planner.core.anatomy.stack import OutlineStack
 from planner.core.volume import Volume
 
@@ -160,6 +163,7 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame
 
 
 POSTERIOR_CONE_DEG = 20.0
+CANAL_BEHIND_OUTLINE_MM = 3.0
 WALL_HEIGHTS = (-0.3, -0.15, 0.15, 0.3)   # fractions of the body height
 
 
@@ -184,7 +188,13 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
         # foramen; the wall above and below it is whole
         walls = [outline] + [body_outline(volume, f, f.origin + f.cranial * h * height,
                                           slab_mm=3.0) for h in WALL_HEIGHTS]
-        wall = level + back * posterior_wall_depth(f, walls)
+        depth = posterior_wall_depth(f, walls)
+        # the outline ran on through a dark canal to the lamina (the wall no brighter than
+        # the core): the canal is sought from where the dark begins
+        gap = dark_run_depth(volume, f, level, depth, outline.inside_hu)
+        if gap is not None and gap < depth - CANAL_BEHIND_OUTLINE_MM:
+            depth = gap - 1.0
+        wall = level + back * depth
         seed = find_canal_seed(volume, f, wall)
         if seed is None:
             return f, None
@@ -245,7 +255,7 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
     # closed section, not whatever bone the rays meet further out.
     closed = [n for n, s in enumerate(stack) if s.walled.mean() >= CLOSED_RING_FRACTION]
     if not closed:
-        return stack
+        return _consistent_canal(stack)
     ref = np.median(np.array([stack[n].radii for n in closed]), axis=0)
     out = []
     for n, s in enumerate(stack):
@@ -257,10 +267,22 @@ def _canal_stack(volume: Volume, f: Frame, first: CanalSection, height: float
         out.append(CanalSection(near.centre + shift, near.directions,
                                 np.clip(near.radii, ref, ref + OPEN_RING_TOLERANCE_MM),
                                 s.walled, s.value_hu, s.own_centroid))
-    return out
+    return _consistent_canal(out)
+
+
+def _consistent_canal(stack: list[CanalSection]) -> list[CanalSection]:
+    """The sections with each ray's outlier in height replaced by its neighbours' median:
+    at the basivertebral foramen single rays run on into the marrow (thorax T12: 5-6 mm
+    into the body, in sections whose ring is otherwise closed)."""
+    if not stack:
+        return stack
+    radii, _ = consistent_in_height(np.array([s.radii for s in stack]))
+    return [CanalSection(s.centre, s.directions, r, s.walled, s.value_hu, s.own_centroid)
+            for s, r in zip(stack, radii)]
 
 
 CANAL_AXIS_MIN_SECTIONS = 15      # sections 1 mm apart: a line 15 mm long
+CANAL_AXIS_MIN_BALANCED = 11      # as many above the mid-height as below: 5 mm each way
 # (least share of a section's ring walled, largest rms off the line in mm): closed rings
 # first; where too few are closed (noise, thick slices) the mostly walled ones, whose
 # centres lean a little toward their gap, with a looser fit
@@ -270,22 +292,32 @@ AXIS_DISAGREEMENT_DEG = 15.0
 
 def canal_axis(canal: list[CanalSection]) -> np.ndarray | None:
     """The spinal canal's direction through the vertebra: the line through the centres of
-    its sections measured in their own plane (None when too few of them, or not on a
-    line).
+    its sections measured in their own plane, as many above the vertebra's mid-height as
+    below it (None when too few of them, or not on a line).
 
     Each section is seeded from its neighbour, so the stack follows the canal even when
     the frame it was cut in is tilted: the line is the spine's own axis here, found
-    without the endplates (low contrast, blurred by thick slices)."""
+    without the endplates (low contrast, blurred by thick slices). Balanced about the
+    mid-height: where the posterior wall is concave the canal's centre bows forward
+    there, and a line through the closed rings of one side of the bow leans (abdomen L3,
+    3 mm voxels: 6 degrees)."""
+    if not canal:
+        return None
+    mid = np.mean([c.centre for c in canal], axis=0)
     for walled, max_rms in CANAL_AXIS_TIERS:
         pts = np.array([c.own_centroid for c in canal if c.own_centroid is not None
                         and c.walled.mean() >= walled])
         if len(pts) < CANAL_AXIS_MIN_SECTIONS:
             continue
-        centre = pts.mean(axis=0)
-        _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
-        rms = float(np.sqrt(np.sum(sv[1:] ** 2) / len(pts)))
-        if rms <= max_rms and sv[0] / np.sqrt(len(pts)) >= 3.0:
-            return vt[0]
+        _, _, vt = np.linalg.svd(pts - pts.mean(axis=0), full_matrices=False)
+        t = (pts - mid) @ vt[0]
+        balanced = pts[np.abs(t) <= min(t.max(), -t.min()) + 0.5]
+        for sub in ([balanced] if len(balanced) >= CANAL_AXIS_MIN_BALANCED else []) + [pts]:
+            centre = sub.mean(axis=0)
+            _, sv, vt = np.linalg.svd(sub - centre, full_matrices=False)
+            rms = float(np.sqrt(np.sum(sv[1:] ** 2) / len(sub)))
+            if rms <= max_rms and sv[0] / np.sqrt(len(sub)) >= 3.0:
+                return vt[0]
     return None
 
 
@@ -447,8 +479,9 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
     centres = [f.origin + f.cranial * h for h in np.arange(-0.35, 0.351, 0.07) * height]
-    outlines = [body_outline(volume, f, c, slab_mm=3.0,
-                             back_wall_mm=canal_front_depth(canal, f, c)) for c in centres]
+    outlines = consistent_outlines([body_outline(volume, f, c, slab_mm=3.0,
+                                                 back_wall_mm=canal_front_depth(canal, f, c))
+                                    for c in centres])
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}

@@ -191,3 +191,25 @@ class StarOutline:
         d = d - (d @ normal) / (normal @ normal) * normal
         r = float(np.linalg.norm(d))
         return r == 0.0 or r < self.radii[int(np.argmax(self.directions @ (d / r)))]
+
+
+def consistent_in_height(radii: np.ndarray, window: int = 5, tol_mm: float = 2.0
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """A stack of outlines' radii (sections at successive heights, same rays) with each
+    radius that differs by more than ``tol_mm`` from the median of its ray over
+    ``window`` sections around it replaced by that median; and where that was done.
+
+    Walls run smoothly along the spine's axis, but a ray in one plane can stop on a
+    sclerotic trabecula or run through a vein's foramen into the marrow."""
+    radii = np.asarray(radii, float)
+    half = window // 2
+    out = radii.copy()
+    odd = np.zeros(radii.shape, bool)
+    for n in range(len(radii)):
+        near = radii[max(0, n - half):n + half + 1]
+        if len(near) < 3:
+            continue
+        med = np.median(near, axis=0)
+        odd[n] = np.abs(radii[n] - med) > tol_mm
+        out[n] = np.where(odd[n], med, radii[n])
+    return out, odd
