@@ -23,10 +23,10 @@ SURFACE_RUN_MM = 1.0          # this much bone in a row marks the posterior surf
 THROUGH_ISTHMUS = [(0.0, 0.0)] + [(dh, fr) for dh in np.arange(-1.0, 1.01, 0.25)
                                   for fr in (0.1, 0.2, 0.35, 0.5)]
 UNIPEDICULAR_TIPS_MM = (0.0, 2.5)   # from the midline toward the needle's side
-# tip heights through a pedicle, fractions of the body's height above mid-height: the
-# pedicles join the upper half of the body, and a needle kept along a pedicle that joins
-# high ends above mid-height (thorax T12: every line to a mid-height tip grazed a wall)
-TIP_HEIGHTS = (0.0, 0.1)
+# tips through a pedicle this much of the body's height above mid-height: the pedicles
+# join the upper half of the body (thorax T12: every line to a mid-height tip grazed a
+# pedicle wall; two heights to choose from made nearby clicks flip between entries)
+TIP_HEIGHT = 0.1
 # suggested lines with this much less room count as good (0.5 let a line whose outer
 # surface the model put 0.02 mm inside the thorax T12's lateral wall stand in for one
 # with 0.3 mm; the mask put it 1.1 mm out)
@@ -114,6 +114,14 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
             if entry is not None:
                 h = clock_position(model, side, entry)[0]
                 lines.append((hours_apart(h, hour), entry, tip))
+    # through the pedicle's posterior end, not its side wall: a line that meets no bone
+    # until within the pedicle's length of the isthmus enters through the lateral wall
+    # (chest T12: such entries 5 mm behind the isthmus and the usual ones 18 mm behind
+    # had equal room, and nearby clicks flipped between them)
+    ped = model.pedicles[side]
+    lines = [x for x in lines
+             if (ped.isthmus - x[1]) @ (x[2] - x[1]) / np.linalg.norm(x[2] - x[1])
+             >= walls.PEDICLE_HALF_LENGTH_MM] or lines
     on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR] or lines
     if not on_hour:
         return Trajectory(side, entry_at_clock(volume, model, side, hour), tips[0], gauge,
@@ -185,12 +193,12 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
     return best, bool(best_key[1] and best_key[0] > -SEVERITY[FAIL])
 
 
-def _tips(model, side: str, offsets_mm, s: CheckSettings, heights=(0.0,)
+def _tips(model, side: str, offsets_mm, s: CheckSettings, height: float = 0.0
           ) -> list[np.ndarray]:
-    """Tips ``offsets_mm`` from the midline toward the needle's side, at each of
-    ``heights`` (fractions of the body's height above mid-height)."""
+    """Tips ``offsets_mm`` from the midline toward the needle's side, ``height`` (a
+    fraction of the body's height) above mid-height."""
     sign = 1.0 if side == "left" else -1.0
-    return [_tip(model, sign * float(x), s, h) for x in offsets_mm for h in heights]
+    return [_tip(model, sign * float(x), s, height) for x in offsets_mm]
 
 
 def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
@@ -216,7 +224,7 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
     if approach == "unipedicular":
         side = max(sides, key=lambda k: model.pedicles[k].width_mm)
         traj = _through_pedicle(volume, model, side,
-                                _tips(model, side, UNIPEDICULAR_TIPS_MM, s, TIP_HEIGHTS),
+                                _tips(model, side, UNIPEDICULAR_TIPS_MM, s, TIP_HEIGHT),
                                 gauge, approach, s)
         clearance = walls.canal_clearance(model, traj)
         if clearance is None or clearance[0] < s.medial_pass_mm + model.uncertainty_margin_mm:
@@ -236,7 +244,7 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         return plan
     else:
         across = np.linspace(*s.target_offset_mm, 5)      # each tip in its own half
-        trajs = [_through_pedicle(volume, model, k, _tips(model, k, across, s, TIP_HEIGHTS),
+        trajs = [_through_pedicle(volume, model, k, _tips(model, k, across, s, TIP_HEIGHT),
                                   gauge, approach, s) for k in sides]
     for n, t in enumerate(trajs):
         g = _fitting_gauge(model, t, s, gauge)
