@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
-                                           wall_from_inside)
+from planner.core.anatomy.profiles import (circular_median_fill, consistent_in_height,
+                                           polygon_centroid, wall_from_inside)
 
 
 def _cortex_profile(r, inner=100.0, peak=600.0, outside=40.0, wall_at=20.0, thick=1.0):
@@ -56,3 +56,25 @@ def test_circular_fill_and_polygon_centroid():
     pick = circle[np.argsort(angles)][:: 20]
     pts = np.column_stack([pick, np.zeros(len(pick))])
     assert np.linalg.norm(polygon_centroid(pts)[:2]) < 0.3
+
+
+def test_outliers_in_height_replaced_smooth_walls_kept():
+    """A stack of 11 outlines (36 rays): a waisted body (radii 17 -> 15.5 -> 17 mm along
+    the height, the wall tilting with the ray's angle) keeps every radius; a ray that
+    stopped 11 mm short in two neighbouring sections and one that ran 6 mm long in one
+    section take their neighbours' values."""
+    h = np.linspace(-1, 1, 11)[:, None]
+    ang = np.linspace(0, 2 * np.pi, 36, endpoint=False)[None, :]
+    truth = 15.5 + 1.5 * h ** 2 + 0.8 * np.cos(ang) * h
+    radii = truth.copy()
+    radii[5, 3:7] = 5.0                       # a sclerotic trabecula at mid-height
+    radii[6, 4:6] = 5.5
+    radii[2, 20] += 6.0                       # through a vein's foramen
+    out, odd = consistent_in_height(radii)
+    # a replaced radius is a neighbour's: off by the wall's change over two sections
+    assert np.abs(out - truth).max() < 0.7
+    assert np.abs(out - truth)[~odd].max() == 0.0
+    assert odd[5, 3:7].all() and odd[6, 4:6].all() and odd[2, 20]
+    assert odd.sum() == 7
+    clean, none = consistent_in_height(truth)
+    assert not none.any() and np.array_equal(clean, truth)
