@@ -7,7 +7,7 @@ from planner.core.anatomy.model import build_model
 from planner.core.checks.judge import judge
 from planner.core.overlays import VERDICT_RGB, level_overlay
 from planner.core.plan import suggest_plan
-from planner.core.standard_views import standard_views
+from planner.core.standard_views import standard_views, view_isocentre
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,10 @@ def level(sample_volume, sample_truth):
     plan = suggest_plan(sample_volume, model)
     trajs = [judge(sample_volume, model, t) for t in plan.trajectories]
     f = model.frame
-    views = {v.name: v.carm(model.centre, pixels=256) for v in
+    needles = {t.side: (t.entry, t.target) for t in plan.trajectories}
+    # each view centred as the app centres it: an en face view on its needle, whose
+    # central ray then runs along it (a bull's eye, not a line seen in perspective)
+    views = {v.name: v.carm(view_isocentre(v.name, model, needles), pixels=256) for v in
              standard_views(f.left, f.anterior, f.cranial,
                             en_face={t.side: t.direction for t in plan.trajectories})}
     return model, trajs, views
