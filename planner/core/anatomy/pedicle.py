@@ -15,8 +15,9 @@ from scipy import ndimage
 from scipy.stats import theilslopes
 
 from planner.core.anatomy.frame import Frame, unit
-from planner.core.anatomy.profiles import (circular_median_fill, polygon_centroid,
-                                           sample_rays, smooth, wall_from_inside)
+from planner.core.anatomy.profiles import (Edge, circular_median_fill, outer_crossing,
+                                           polygon_centroid, sample_rays, smooth,
+                                           wall_from_inside)
 from planner.core.volume import Volume
 
 GRID_MM = 0.5
@@ -122,8 +123,37 @@ def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
     inside = float(np.nanmedian(prof[:, :int(1.5 / STEP)]))
     edge = wall_from_inside(prof, radii, inside, 60.0, start=0.5, outer=True,
                             window_mm=3.0, min_peak=BONE_HU)
+    if edge.found.mean() < MIN_OUTLINE_FOUND:
+        _merged_walls(prof, radii, edge)
     r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=3.0)
     return centre + dirs * r[:, None], lateral, up, edge.found
+
+
+MIN_OUTLINE_FOUND = 0.6
+MERGED_CORE_MM = 1.5
+MERGED_MIN_FALL_HU = 60.0
+
+
+def _merged_walls(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
+    """Rays with no wall rising beyond the core, where too few have one: on thick slices
+    (3 mm) the blur merges the cortex with a pedicle's core, and the profile only falls
+    from the centre outward. The bone's outer surface is then where it falls half-way
+    from the core's brightest sample (bone) to the lowest value within 4 mm beyond (in
+    place). Only as a fallback: where most rays meet a wall, the others are better filled
+    from their neighbours."""
+    k_core = int(MERGED_CORE_MM / STEP)
+    win = int(4.0 / STEP)
+    for n in np.nonzero(~edge.found)[0]:
+        head = prof[n, :k_core + 1]
+        if np.all(np.isnan(head)):
+            continue
+        k = int(np.nanargmax(head))
+        if prof[n, k] < BONE_HU:
+            continue
+        hit = outer_crossing(prof[n], k, win, MERGED_MIN_FALL_HU)
+        if hit is not None:
+            edge.position[n] = radii[hit[0]] + STEP * hit[1]
+            edge.found[n] = True
 
 
 def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +217,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     mean, axis = _robust_axis(c, frame)
     isthmus = mean + _isthmus_depth(c - mean, axis, widths) * axis
     outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
-    if found.mean() < 0.6:
+    if found.mean() < MIN_OUTLINE_FOUND:
         return None
     isthmus = polygon_centroid(outline)
     rel = outline - isthmus
