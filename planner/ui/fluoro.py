@@ -48,6 +48,7 @@ class FluoroController(QObject):
         session.level_changed.connect(lambda i: self.refresh_overlays())
         session.trajectory_changed.connect(lambda i, s: self.refresh_overlays())
         for v in views.values():
+            v.preferred_needle = drag_target.preferred_needle
             v.handle_grabbed.connect(drag_target.grab_handle)
             v.handle_moved.connect(drag_target.move_handle)
             v.handle_released.connect(drag_target.release_handle)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from planner.core.carm import CArm
 from planner.core.overlays import Overlay
+from planner.ui.handles import nearest_handle
 
 HANDLE_PICK_PX = 10.0
 TEXT_RGB = QColor(255, 217, 51)
@@ -43,6 +44,9 @@ class FluoroView(QWidget):
     handle_moved = Signal(object, str, object)
     handle_released = Signal(object, str)
     maximize_requested = Signal()
+
+    # the needle a press prefers among ends drawn on the same pixel (set by the plan)
+    preferred_needle = None
 
     def __init__(self, name: str, title: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -196,13 +200,12 @@ class FluoroView(QWidget):
 
     # --- mouse --------------------------------------------------------------------------
     def handle_at(self, pos: QPointF) -> tuple | None:
-        best, best_d = None, HANDLE_PICK_PX
+        hits = []
         for key, which, point in self.handles:
             q = self.widget_point(point)
-            d = float(np.hypot(q.x() - pos.x(), q.y() - pos.y()))
-            if d <= best_d:
-                best, best_d = (key, which, np.asarray(point, float)), d
-        return best
+            hits.append((float(np.hypot(q.x() - pos.x(), q.y() - pos.y())),
+                         (key, which, np.asarray(point, float))))
+        return nearest_handle(hits, HANDLE_PICK_PX, self.preferred_needle)
 
     def _moved_point(self, grabbed: np.ndarray, pos: QPointF) -> np.ndarray:
         """Where the ray through ``pos`` meets the plane through ``grabbed`` facing the

@@ -66,7 +66,9 @@ class PlanController(QObject):
         view3d.handle_grabbed.connect(self.grab_handle)
         view3d.handle_moved.connect(self.move_handle)
         view3d.handle_released.connect(self.release_handle)
+        view3d.preferred_needle = self.preferred_needle
         for v in [*views.values(), *self.needle_views.values()]:
+            v.preferred_needle = self.preferred_needle
             v.level_clicked.connect(self.add_level_at)
             v.handle_grabbed.connect(self.grab_handle)
             v.handle_moved.connect(self.move_handle)
@@ -172,6 +174,11 @@ class PlanController(QObject):
         self.undo.push(commands.SetTrajectories(self.session, index, {side: old},
                                                 {side: new},
                                                 f"{side} entry to {hour:.0f}:00"))
+
+    def preferred_needle(self) -> tuple | None:
+        """The needle being worked on: the current level's selected side."""
+        s = self.session
+        return None if s.current is None else (s.current, self.side)
 
     def _side(self, side: str) -> None:
         self.side = side

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from planner.model.viewer_state import ViewerState
 from planner.render.slice_scene import SliceScene
 from planner.ui.qt_vtk import VtkWidget
+from planner.ui.handles import nearest_handle
 
 WL_SENSITIVITY = 4.0     # HU per pixel of right-drag
 ZOOM_STEP = 1.15
@@ -27,6 +28,9 @@ class SliceView(VtkWidget):
     handle_moved = Signal(object, str, object)    # ..., new LPS point
     handle_released = Signal(object, str)
     level_clicked = Signal(object)            # LPS point
+
+    # the needle a press prefers among ends drawn on the same pixel (set by the plan)
+    preferred_needle = None
 
     def __init__(self, state: ViewerState, orientation: str, parent=None):
         super().__init__(parent)
@@ -89,16 +93,16 @@ class SliceView(VtkWidget):
     def handle_at(self, pos: QPointF) -> tuple | None:
         """The needle end drawn nearest ``pos`` within the pick distance."""
         x, y = self._display(pos)
-        best, best_d = None, HANDLE_PICK_PX * self.devicePixelRatioF()
+        hits = []
         for key, which, point in self.scene.overlay.handle_points():
             # the drawn handle is the end projected onto this slice
             on_plane = point - ((point - self.scene.cursor) @ self.scene.normal) * \
                 self.scene.normal
             dx, dy = self.scene.world_to_display(on_plane)
-            d = float(np.hypot(dx - x, dy - y))
-            if d <= best_d:
-                best, best_d = (key, which, np.asarray(point, float)), d
-        return best
+            hits.append((float(np.hypot(dx - x, dy - y)),
+                         (key, which, np.asarray(point, float))))
+        return nearest_handle(hits, HANDLE_PICK_PX * self.devicePixelRatioF(),
+                              self.preferred_needle)
 
     # --- Qt events ----------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802

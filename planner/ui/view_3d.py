@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from planner.model.viewer_state import ViewerState
 from planner.render.surface_scene import SurfaceScene
 from planner.ui.qt_vtk import VtkWidget
+from planner.ui.handles import nearest_handle
 
 
 HANDLE_PICK_PX = 10.0
@@ -20,6 +21,9 @@ class View3D(VtkWidget):
     handle_grabbed = Signal(object, str)
     handle_moved = Signal(object, str, object)
     handle_released = Signal(object, str)
+
+    # the needle a press prefers among ends drawn on the same pixel (set by the plan)
+    preferred_needle = None
 
     def __init__(self, state: ViewerState, parent=None):
         super().__init__(parent)
@@ -56,15 +60,15 @@ class View3D(VtkWidget):
         """The needle end drawn nearest ``pos`` within the pick distance."""
         x, y = self._display(pos)
         ren = self.scene.renderer
-        best, best_d = None, HANDLE_PICK_PX * self.devicePixelRatioF()
+        hits = []
         for key, which, point in self.scene.needles.handle_points():
             ren.SetWorldPoint(*point, 1.0)
             ren.WorldToDisplay()
             dx, dy, _ = ren.GetDisplayPoint()
-            d = float(np.hypot(dx - x, dy - y))
-            if d <= best_d:
-                best, best_d = (key, which, np.asarray(point, float)), d
-        return best
+            hits.append((float(np.hypot(dx - x, dy - y)),
+                         (key, which, np.asarray(point, float))))
+        return nearest_handle(hits, HANDLE_PICK_PX * self.devicePixelRatioF(),
+                              self.preferred_needle)
 
     def _moved_point(self, grabbed: np.ndarray, pos: QPointF) -> np.ndarray:
         """The point under ``pos`` at the grabbed end's depth (a plane facing the
