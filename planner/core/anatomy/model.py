@@ -293,7 +293,8 @@ AXIS_DISAGREEMENT_DEG = 15.0
 def canal_axis(canal: list[CanalSection]) -> np.ndarray | None:
     """The spinal canal's direction through the vertebra: the line through the centres of
     its sections measured in their own plane, as many above the vertebra's mid-height as
-    below it (None when too few of them, or not on a line).
+    below it where at least 11 are (else all of them); None when too few, or not on a
+    line.
 
     Each section is seeded from its neighbour, so the stack follows the canal even when
     the frame it was cut in is tilted: the line is the spine's own axis here, found
