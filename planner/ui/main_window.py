@@ -490,6 +490,7 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job.cancel()
             self._job.thread.wait(5000)
+        self.planning.stop()
         self.fluoro.stop()
         for w in self.vtk_views:
             w.finalize()

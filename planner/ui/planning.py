@@ -62,6 +62,8 @@ class PlanController(QObject):
         self.side = "left"
         self._outline_cache: tuple[Any, list] = (None, [])
         self._job: Job | None = None
+        self._plan_job: Job | None = None
+        self._approach_request: tuple[Level, str] | None = None
         self._drag_old: Trajectory | None = None
         view3d.handle_grabbed.connect(self.grab_handle)
         view3d.handle_moved.connect(self.move_handle)
@@ -151,9 +153,35 @@ class PlanController(QObject):
             f"{side} needle {gauge}"))
 
     def set_approach(self, index: int, approach: str) -> None:
-        level = self.session.levels[index]
+        """Plan the level again for ``approach`` off the GUI thread (some 160 lines are
+        judged: 0.3-0.7 s on two cores). Requests made while one runs wait for it; only
+        the latest is planned, and its needles replace the level's as one undo step."""
+        self._approach_request = (self.session.levels[index], approach)
+        if self._plan_job is None:
+            self._plan_next_approach()
+
+    def _plan_next_approach(self) -> None:
+        level, approach = self._approach_request
+        self._approach_request = None
         gauge = next(iter(level.trajectories.values())).gauge if level.trajectories else "11G"
-        plan = suggest_plan(self.session.volume, level.model, gauge, approach)
+        volume = self.session.volume
+        job = Job(lambda progress, cancelled: suggest_plan(volume, level.model, gauge,
+                                                           approach), self)
+        job.finished.connect(lambda plan: self._approach_planned(level, approach, plan))
+        job.failed.connect(lambda exc, tb: self._approach_failed(approach, exc))
+        self._plan_job = job
+        self.window.statusBar().showMessage(f"Planning the {approach} approach...")
+        job.start()
+
+    def _approach_planned(self, level: Level, approach: str, plan: Any) -> None:
+        self._plan_job = None
+        if self._approach_request is not None:        # a newer choice: plan that one
+            self._plan_next_approach()
+            return
+        if level not in self.session.levels:          # removed meanwhile
+            self.window.statusBar().clearMessage()
+            return
+        index = self.session.levels.index(level)
         new: dict[str, Trajectory | None] = {s: None for s in ("left", "right")}
         new.update({t.side: t for t in plan.trajectories})
         old = {s: level.trajectories.get(s) for s in ("left", "right")}
@@ -161,6 +189,22 @@ class PlanController(QObject):
                                                 f"{approach} approach"))
         if plan.warnings:
             self.window.statusBar().showMessage("; ".join(plan.warnings), 12000)
+        else:
+            self.window.statusBar().showMessage(f"{approach.capitalize()} approach planned",
+                                                4000)
+
+    def stop(self) -> None:
+        """Wait for a plan being made (the window is closing): a thread must not outlive
+        its objects."""
+        self._approach_request = None
+        if self._plan_job is not None:
+            self._plan_job.thread.wait(10000)
+
+    def _approach_failed(self, approach: str, exc: Exception) -> None:
+        self._plan_job = None
+        self._approach_request = None
+        QMessageBox.warning(self.window, "No plan",
+                            f"The {approach} approach could not be planned: {exc}")
 
     def snap_entry(self, index: int, side: str, hour: float) -> None:
         level = self.session.levels[index]

@@ -118,22 +118,27 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
 
 def test_parapedicular_approach_from_the_panel(planned, qtbot):
     """Two steps down the approach list (bipedicular -> unipedicular -> parapedicular) by
-    keyboard: both needles are replaced by paths beside the pedicles, the panel shows the
-    rib-head check and marks the checks that do not apply; undo brings the needles back."""
+    keyboard, faster than a plan is made: the GUI stays responsive (planning runs off its
+    thread), the step passed over is not planned into the undo history, both needles are
+    replaced by paths beside the pedicles, the panel shows the rib-head check and marks
+    the checks that do not apply; one undo brings the needles back."""
     window, _ = planned
     panel = window.panel
     before = dict(window.session.levels[0].trajectories)
+    depth = window.undo_stack.count()
     panel.approach_combo.setFocus()
     qtbot.keyClick(panel.approach_combo, Qt.Key.Key_Down)
     qtbot.keyClick(panel.approach_combo, Qt.Key.Key_Down)
     assert panel.approach_combo.currentText() == "parapedicular"
+    qtbot.waitUntil(lambda: window.undo_stack.count() == depth + 1
+                    and window.planning._plan_job is None, timeout=20000)
     now = window.session.levels[0].trajectories
     assert sorted(now) == ["left", "right"]
     assert {t.approach for t in now.values()} == {"parapedicular"}
+    assert window.undo_stack.count() == depth + 1
     assert panel.check_verdict("rib_head") == "pass"
     assert panel.check_verdict("lateral_wall") == "n/a"
     assert panel.check_verdict("medial_wall") is not None
-    _undo(window, qtbot)
     _undo(window, qtbot)
     restored = window.session.levels[0].trajectories
     assert {t.approach for t in restored.values()} == {"bipedicular"}
