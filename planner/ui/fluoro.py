@@ -202,8 +202,13 @@ class FluoroController(QObject):
         n = carm.pixels
         out = []
         for i, level in enumerate(s.levels):
+            # beyond the body and its needles on the image: beside the body's centre it
+            # hid the tips on the lateral view
             c = carm.project(level.model.centre)
-            out.append(Label((float(c[0] + 0.09 * n), float(c[1] - 0.02 * n)),
+            drawn = [o.points for o in level.model.outlines] + [
+                np.array([t.entry, t.target]) for t in level.trajectories.values()]
+            edge = carm.project(np.vstack(drawn))[:, 0].max()
+            out.append(Label((float(edge + 0.015 * n), float(c[1] - 0.02 * n)),
                              f"< {level.label}",
                              (255, 255, 255) if i == s.current else (200, 200, 200),
                              size=max(14, n // 28)))

@@ -385,3 +385,20 @@ def test_fluoroscopy_needle_follows_a_drag_over_the_unchanged_image(planned, qtb
     assert abs(new_tip.y() - pos.y()) < 2.5 and abs(new_tip.x() - pos.x()) < 2.5
     assert _fluoro_colour_near(lateral, new_tip, colour, radius=2) > 2
     assert lateral._background is background     # the image was not painted again
+
+
+def test_level_label_beside_the_body_not_over_the_tips(planned, qtbot):
+    """On both fluoroscopy views the level's label sits beyond the body and its needles
+    on the image: on the lateral view it was drawn over the tips, inside the body."""
+    window, _ = planned
+    level = window.session.levels[0]
+    for name in ("ap", "lateral"):
+        view = window.fluoro_views[name]
+        qtbot.waitUntil(lambda: view.carm is not None and view.overlay is not None,
+                        timeout=30000)
+        label = next(lab for lab in view.overlay.labels if lab.text == f"< {level.label}")
+        body = view.carm.project(np.vstack([o.points for o in level.model.outlines]))
+        assert label.at[0] > body[:, 0].max()
+        for t in level.trajectories.values():
+            ends = view.carm.project(np.array([t.entry, t.target]))
+            assert np.all(label.at[0] > ends[:, 0])
