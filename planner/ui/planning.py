@@ -64,6 +64,7 @@ class PlanController(QObject):
         self._job: Job | None = None
         self._plan_job: Job | None = None
         self._approach_request: tuple[Level, str] | None = None
+        self._stopped = False
         self._drag_old: Trajectory | None = None
         view3d.handle_grabbed.connect(self.grab_handle)
         view3d.handle_moved.connect(self.move_handle)
@@ -175,6 +176,8 @@ class PlanController(QObject):
 
     def _approach_planned(self, level: Level, approach: str, plan: Any) -> None:
         self._plan_job = None
+        if self._stopped:                             # the window is closing
+            return
         if self._approach_request is not None:        # a newer choice: plan that one
             self._plan_next_approach()
             return
@@ -196,6 +199,7 @@ class PlanController(QObject):
     def stop(self) -> None:
         """Wait for a plan being made (the window is closing): a thread must not outlive
         its objects."""
+        self._stopped = True
         self._approach_request = None
         if self._plan_job is not None:
             self._plan_job.thread.wait(10000)

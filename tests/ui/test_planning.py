@@ -402,3 +402,22 @@ def test_level_label_beside_the_body_not_over_the_tips(planned, qtbot):
         for t in level.trajectories.values():
             ends = view.carm.project(np.array([t.entry, t.target]))
             assert np.all(label.at[0] > ends[:, 0])
+
+
+def test_closing_while_an_approach_is_planned(planned, qtbot):
+    """The window closed right after an approach is chosen: the plan's thread is waited
+    for, and its result is not applied to the closing window's plan."""
+    window, _ = planned
+    panel = window.panel
+    depth = window.undo_stack.count()
+    panel.approach_combo.setFocus()
+    qtbot.keyClick(panel.approach_combo, Qt.Key.Key_Down)
+    job = window.planning._plan_job
+    assert job is not None and job.thread.isRunning()
+    window.undo_stack.setClean()
+    window.close()
+    assert not job.thread.isRunning()
+    qtbot.wait(300)                       # the finished signal, if any, is delivered
+    assert window.undo_stack.count() == depth
+    assert {t.approach for t in window.session.levels[0].trajectories.values()} == \
+        {"bipedicular"}
