@@ -181,10 +181,11 @@ class PlanController(QObject):
         if self._approach_request is not None:        # a newer choice: plan that one
             self._plan_next_approach()
             return
-        if level not in self.session.levels:          # removed meanwhile
+        # by identity: levels compare by value (their arrays make == ambiguous)
+        index = next((i for i, lv in enumerate(self.session.levels) if lv is level), None)
+        if index is None:                             # removed meanwhile
             self.window.statusBar().clearMessage()
             return
-        index = self.session.levels.index(level)
         new: dict[str, Trajectory | None] = {s: None for s in ("left", "right")}
         new.update({t.side: t for t in plan.trajectories})
         old = {s: level.trajectories.get(s) for s in ("left", "right")}

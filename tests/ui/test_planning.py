@@ -421,3 +421,22 @@ def test_closing_while_an_approach_is_planned(planned, qtbot):
     assert window.undo_stack.count() == depth
     assert {t.approach for t in window.session.levels[0].trajectories.values()} == \
         {"bipedicular"}
+
+
+def test_approach_of_a_second_level(planned, qtbot, sample_truth):
+    """With two levels of the same label (a user's relabelling), the second one's
+    approach is changed: only its needles are replaced (the planned result finds its
+    level by identity; comparing levels by value compared their click arrays)."""
+    window, _ = planned
+    centre = np.array(next(x for x in sample_truth["levels"]
+                           if x["label"] == "L2")["body_center"])
+    window.planning.add_level_at(centre)
+    qtbot.waitUntil(lambda: window.planning._job is None and len(window.session.levels) == 2,
+                    timeout=20000)
+    window.session.levels[1].label = window.session.levels[0].label
+    first = dict(window.session.levels[0].trajectories)
+    window.planning.set_approach(1, "unipedicular")
+    qtbot.waitUntil(lambda: window.planning._plan_job is None, timeout=20000)
+    assert {t.approach for t in window.session.levels[1].trajectories.values()} == \
+        {"unipedicular"}
+    assert window.session.levels[0].trajectories == first
