@@ -38,6 +38,7 @@ class FluoroController(QObject):
         self.volume: Any = None
         self._banner: list[str] = []
         self._static: dict[str, tuple] = {}
+        self._label_edges: dict[str, tuple] = {}
         self._shown_level = None            # the level the planes were last turned to
         self.view_name = "true AP"
         panel.angles_changed.connect(self.set_angles)
@@ -186,7 +187,7 @@ class FluoroController(QObject):
     def _static_overlay(self, name: str, carm: CArm, level) -> Overlay:
         """What does not move with the needles (pedicles, walls, side and level labels):
         the same object while nothing of it changes, so the view paints it once."""
-        labels = self._level_labels(carm)
+        labels = self._level_labels(name, carm)
         cached = self._static.get(name)
         model = None if level is None else level.model
         if (cached is None or cached[0] is not carm or cached[1] is not model
@@ -196,18 +197,30 @@ class FluoroController(QObject):
             self._static[name] = cached
         return cached[3]
 
-    def _level_labels(self, carm: CArm) -> list[Label]:
+    def _label_edge(self, name: str, carm: CArm, level) -> float:
+        """Where a level's label goes on a view: beyond its body and its needles (beside
+        the body's centre it hid the tips on the lateral view). Placed once per view
+        angle and model: a label that followed a dragged needle would rebuild the view's
+        static overlay on every move."""
+        cached = self._label_edges.get(name)
+        if cached is None or cached[0] is not carm:
+            cached = self._label_edges[name] = (carm, {})
+        known = cached[1].get(id(level.model))
+        if known is None or known[0] is not level.model:
+            drawn = [o.points for o in level.model.outlines] + [
+                np.array([t.entry, t.target]) for t in level.trajectories.values()]
+            known = (level.model, float(carm.project(np.vstack(drawn))[:, 0].max()))
+            cached[1][id(level.model)] = known
+        return known[1]
+
+    def _level_labels(self, name: str, carm: CArm) -> list[Label]:
         """Each planned level's label beside its body, and how the levels were counted."""
         s = self.session
         n = carm.pixels
         out = []
         for i, level in enumerate(s.levels):
-            # beyond the body and its needles on the image: beside the body's centre it
-            # hid the tips on the lateral view
             c = carm.project(level.model.centre)
-            drawn = [o.points for o in level.model.outlines] + [
-                np.array([t.entry, t.target]) for t in level.trajectories.values()]
-            edge = carm.project(np.vstack(drawn))[:, 0].max()
+            edge = self._label_edge(name, carm, level)
             out.append(Label((float(edge + 0.015 * n), float(c[1] - 0.02 * n)),
                              f"< {level.label}",
                              (255, 255, 255) if i == s.current else (200, 200, 200),
