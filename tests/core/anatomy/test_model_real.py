@@ -253,11 +253,20 @@ def test_deliberate_errors_fail_on_real_levels(case):
     assert verdict(through, "anterior_cortex") == "fail"
 
 
-@pytest.mark.parametrize("label,name", [(34, "T10"), (36, "T8"), (38, "T6")])
+@pytest.mark.parametrize("label,name", [
+    (33, "T11"), (34, "T10"), (35, "T9"), (36, "T8"), (37, "T7"), (38, "T6"),
+    pytest.param(39, "T5", marks=pytest.mark.xfail(strict=True, reason=(
+        "known: the left pedicle's outline takes in the rib head above and lateral to it, "
+        "and a needle 8 mm outside the vertebra behind the isthmus is judged warn"))),
+    pytest.param(40, "T4", marks=pytest.mark.xfail(strict=True, reason=(
+        "known: the left needle leaves the pedicle 2-5 mm in front of its isthmus, "
+        "between the pedicle and the rib head (-5 HU on its axis), and the lateral breach "
+        "measured against the isthmus outline is 1.9 mm: warn"))),
+    (41, "T3")])
 def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(label, name):
-    """The levels of the contrast chest CT where the plan is not yet good: whatever needle
-    is suggested, if the vertebra's mask shows it leaving the bone for 3 mm or more after
-    entering it, its verdict is fail. On T10 both suggested needles diverged from their
+    """The levels of the contrast chest CT (2.5 mm slices) where the plan is not yet good:
+    whatever needle is suggested, if the vertebra's mask shows it leaving the bone for 3 mm
+    or more after entering it, its verdict is fail. On T10 both suggested needles diverged from their
     pedicles in front of the isthmus and ran 9 mm outside the vertebra, past the rib
     head, judged a warning: the pedicle's walls were judged only near the isthmus."""
     from planner.core.checks.judge import judge
