@@ -306,20 +306,17 @@ RETRY_STEP_MM = 4.0
 
 def _first_frame(volume: Volume, seed: np.ndarray
                  ) -> tuple[Frame, Endplates, float, CanalSection | None, list[CanalSection]]:
-    """The first estimate from the click; where it fails, with outlines closed in front
-    of a canal they ran on through (a tilted spine), then from points 4 mm beside it in
+    """The first estimate from the click; where it fails, from points 4 mm beside it in
     the transverse plane (rays from a point near a wall meet the endplates at a slant),
-    kept only when the body found holds the click. Never up or down: a click in a disc
-    must not become a model of whichever neighbour lies nearer. The closed outlines are a
-    fallback only: as the first estimate they moved the models built from good clicks."""
+    kept only when the body found holds the click; then from the click with outlines
+    closed in front of a canal they ran on through (a tilted spine). Never up or down: a
+    click in a disc must not become a model of whichever neighbour lies nearer. The
+    closed outlines come last: tried first, they moved the models of clicks that the
+    steps beside found (chest T12: centre spread 0.2 -> 2.3 mm)."""
     try:
         return _frame_and_canal(volume, seed, Frame.patient(seed))
     except ModelError as exc:
         first = exc
-    try:
-        return _frame_and_canal(volume, seed, Frame.patient(seed), before_canal=True)
-    except ModelError:
-        pass
     for step in ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0)):
         other = seed + RETRY_STEP_MM * np.array(step, float)
         try:
@@ -331,7 +328,10 @@ def _first_frame(volume: Volume, seed: np.ndarray
         if abs(up) < height / 2 and body_outline(volume, f, f.origin + f.cranial * up
                                                  ).contains(seed):
             return found
-    raise first
+    try:
+        return _frame_and_canal(volume, seed, Frame.patient(seed), before_canal=True)
+    except ModelError:
+        raise first from None
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
