@@ -171,6 +171,8 @@ def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     return centre, axis
 
 
+FRONT_ISTHMUS_MM = 1.0       # behind the canal's middle: the fallback's deepest section
+MIN_FRONT_SECTIONS = 3
 ISTHMUS_RUN_MM = 1.5          # sections this close to the narrowest width form the isthmus
 ISTHMUS_SOFTNESS_MM = 0.5
 
@@ -198,7 +200,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     """``posterior_wall_mm``: distance from the frame origin back to the posterior wall."""
     s = 1.0 if side == "left" else -1.0
     back = -frame.anterior
-    centres, widths = [], []
+    centres, widths, depths = [], [], []
     # the pedicle spans from the posterior wall to about the canal's middle; deeper
     # sections meet the articular processes and laminae instead
     for d in np.arange(1.0, min(canal_depth + 4.0, MAX_PEDICLE_DEPTH_MM), 1.0):
@@ -210,6 +212,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
         if found is not None:
             centres.append(found[0])
             widths.append(found[1])
+            depths.append(d)
     if len(centres) < 4:
         return None
     c = np.array(centres)
@@ -217,6 +220,14 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     mean, axis = _robust_axis(c, frame)
     isthmus = mean + _isthmus_depth(c - mean, axis, widths) * axis
     outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
+    front = np.array(depths) <= canal_depth / 2 + FRONT_ISTHMUS_MM
+    if found.mean() < MIN_OUTLINE_FOUND and MIN_FRONT_SECTIONS <= front.sum() < len(c):
+        # the narrowest section was no bony ring (abdomen L3, 3 mm slices: a C-shaped
+        # section behind the canal's middle, its centroid in the fat beside the arch):
+        # the narrowest one in front of the canal's middle. Only as a fallback: on the
+        # thoracic levels the rib head lies there, beside the pedicle's base
+        isthmus = mean + _isthmus_depth(c[front] - mean, axis, widths[front]) * axis
+        outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
     if found.mean() < MIN_OUTLINE_FOUND:
         return None
     isthmus = polygon_centroid(outline)
