@@ -386,9 +386,10 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
         loc = f.to_local(level.points)
         half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
+        middle = float((f.origin - level.centroid) @ f.anterior) - wall
         body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
         for side in ("left", "right"):
-            ped = find_pedicle(volume, f, side, wall, half_w, depth, height)
+            ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height)
             if ped is None:
                 missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
                                               f"found on the {side}")

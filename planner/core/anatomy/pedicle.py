@@ -173,6 +173,7 @@ def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
 
 FRONT_ISTHMUS_MM = 1.0       # behind the canal's middle: the fallback's deepest section
 MIN_FRONT_SECTIONS = 3
+ISTHMUS_WIDTH_TIE_MM = 2 * GRID_MM
 ISTHMUS_RUN_MM = 1.5          # sections this close to the narrowest width form the isthmus
 ISTHMUS_SOFTNESS_MM = 0.5
 
@@ -195,9 +196,10 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
 
 
 def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
-                 canal_half_width: float, canal_depth: float, height: float
-                 ) -> Pedicle | None:
-    """``posterior_wall_mm``: distance from the frame origin back to the posterior wall."""
+                 canal_half_width: float, canal_depth: float, canal_middle_mm: float,
+                 height: float) -> Pedicle | None:
+    """``posterior_wall_mm``: distance from the frame origin back to the posterior wall;
+    ``canal_middle_mm``: from the posterior wall back to the canal's centroid."""
     s = 1.0 if side == "left" else -1.0
     back = -frame.anterior
     centres, widths, depths = [], [], []
@@ -218,20 +220,34 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     c = np.array(centres)
     widths = np.array(widths)
     mean, axis = _robust_axis(c, frame)
-    isthmus = mean + _isthmus_depth(c - mean, axis, widths) * axis
-    outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
-    front = np.array(depths) <= canal_depth / 2 + FRONT_ISTHMUS_MM
-    if found.mean() < MIN_OUTLINE_FOUND and MIN_FRONT_SECTIONS <= front.sum() < len(c):
-        # the narrowest section was no bony ring (abdomen L3, 3 mm slices: a C-shaped
-        # section behind the canal's middle, its centroid in the fat beside the arch):
-        # the narrowest one in front of the canal's middle. Only as a fallback: on the
-        # thoracic levels the rib head lies there, beside the pedicle's base
-        isthmus = mean + _isthmus_depth(c[front] - mean, axis, widths[front]) * axis
-        outline, lateral, up, found = _outline(volume, isthmus, axis, frame, s)
-    if found.mean() < MIN_OUTLINE_FOUND:
+    # the narrowest section of all, and the narrowest in front of the canal's middle: a
+    # section's width is its bony ring's where it has one, else its bone's, so the
+    # narrowest of all may be a small ring deep in the arch (chest L1 right: 13 mm
+    # behind the wall for six clicks of eight, at the wall for the others) or a C-shaped
+    # section whose centre is in the fat (abdomen L3 left: no outline closed round it).
+    # Both are measured alike, by the outline round them; the narrower closed one is the
+    # isthmus; the first unless the other is narrower by more than two grid steps (0.2 mm
+    # apart on abdomen L4 right, where the forward one's outline lay 2.8 mm inside the
+    # bone). The canal's middle is its centroid: half its extent varied by 2 mm from
+    # click to click (a ray into the lamina's gap)
+    front = np.array(depths) <= canal_middle_mm + FRONT_ISTHMUS_MM
+    subsets = [np.ones(len(c), bool)] + ([front] if MIN_FRONT_SECTIONS <= front.sum() < len(c)
+                                         else [])
+    best = None
+    for sub in subsets:
+        at = mean + _isthmus_depth(c[sub] - mean, axis, widths[sub]) * axis
+        if best is not None and np.linalg.norm(at - best[0]) < GRID_MM:
+            continue
+        outline, lateral, up, found = _outline(volume, at, axis, frame, s)
+        if found.mean() < MIN_OUTLINE_FOUND:
+            continue
+        width = float(np.ptp((outline - polygon_centroid(outline)) @ lateral))
+        if best is None or width < best[1] - ISTHMUS_WIDTH_TIE_MM:
+            best = (at, width, outline, lateral, up)
+    if best is None:
         return None
+    _, width, outline, lateral, up = best
     isthmus = polygon_centroid(outline)
     rel = outline - isthmus
-    width = float(np.ptp(rel @ lateral))
     h = float(np.ptp(rel @ up))
     return Pedicle(side, isthmus, axis, outline, width, h, lateral, up, c)
