@@ -52,8 +52,9 @@ def cases() -> list[tuple]:
     return out
 
 
-def main(prefixes: list[str]) -> None:
-    warnings.simplefilter("ignore", RuntimeWarning)
+def levels(prefixes: list[str]):
+    """(name, volume, mask, body seed, [mask below, mask above]) of each case whose name
+    starts with one of ``prefixes`` (all when none) and whose CT is present."""
     volumes = {}
     for name, ct, mask_path, labels, seed_mask, near in cases():
         if prefixes and not any(name.startswith(p) for p in prefixes):
@@ -65,6 +66,12 @@ def main(prefixes: list[str]) -> None:
         mask = LabelMask(mask_path, labels)
         seed = (LabelMask(*seed_mask).points.mean(axis=0) if seed_mask
                 else mask.body_seed())
+        yield name, volume, mask, seed, near
+
+
+def main(prefixes: list[str]) -> None:
+    warnings.simplefilter("ignore", RuntimeWarning)
+    for name, volume, mask, seed, near in levels(prefixes):
         try:
             model = build_model(volume, seed)
         except ModelError as exc:

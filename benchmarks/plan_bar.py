@@ -20,31 +20,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
-from model_accuracy import cases  # noqa: E402
+from model_accuracy import levels  # noqa: E402
 
 from planner.core.anatomy.model import ModelError, build_model  # noqa: E402
 from planner.core.checks.judge import judge  # noqa: E402
 from planner.core.plan import suggest_plan  # noqa: E402
-from planner.io.label_mask import LabelMask  # noqa: E402
-from planner.io.loader import load_volume  # noqa: E402
 from tests.core.anatomy.mask_bar import bar_failures  # noqa: E402
 
 
 def main(prefixes: list[str]) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
-    volumes = {}
-    met, levels, needles_met, needles = 0, 0, 0, 0
-    for name, ct, mask_path, labels, seed_mask, _ in cases():
-        if prefixes and not any(name.startswith(p) for p in prefixes):
-            continue
-        if not ct.exists():
-            print(f"{name:12s} skipped: {ct} not found")
-            continue
-        volume = volumes.setdefault(ct, load_volume(ct))
-        mask = LabelMask(mask_path, labels)
-        seed = (LabelMask(*seed_mask).points.mean(axis=0) if seed_mask
-                else mask.body_seed())
-        levels += 1
+    met, count, needles_met, needles = 0, 0, 0, 0
+    for name, volume, mask, seed, _ in levels(prefixes):
+        count += 1
         t0 = time.perf_counter()
         try:
             model = build_model(volume, seed)
@@ -70,7 +58,7 @@ def main(prefixes: list[str]) -> None:
         needles_met += good
         met += good == 2
         print(f"{name:12s} {took:4.1f} s | " + " | ".join(parts))
-    print(f"both needles meet the bar on {met} of {levels} levels; "
+    print(f"both needles meet the bar on {met} of {count} levels; "
           f"{needles_met} of {needles} needles")
 
 

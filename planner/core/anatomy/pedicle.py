@@ -171,7 +171,7 @@ def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     return centre, axis
 
 
-FRONT_ISTHMUS_MM = 1.0       # behind the canal's middle: the fallback's deepest section
+FRONT_ISTHMUS_MM = 1.0       # the forward isthmus lies at most this behind the canal's middle
 MIN_FRONT_SECTIONS = 3
 ISTHMUS_WIDTH_TIE_MM = 2 * GRID_MM
 ISTHMUS_RUN_MM = 1.5          # sections this close to the narrowest width form the isthmus
@@ -195,11 +195,43 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
     return float(np.sum(weight * (rel[lo:hi + 1] @ axis)) / np.sum(weight))
 
 
+def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
+                     axis: np.ndarray, c: np.ndarray, widths: np.ndarray, front: np.ndarray
+                     ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(centre, width, outline, lateral, up) at the isthmus: of the narrowest section of
+    all and the narrowest of those in ``front`` (of the canal's middle), the one whose
+    outline closes round it and is the narrower; the first unless the other is narrower
+    by more than two grid steps (0.2 mm apart on abdomen L4 right, where the forward
+    one's outline lay 2.8 mm inside the bone).
+
+    A section's width is its bony ring's where it has one, else its bone's: the narrowest
+    of all may be a small ring deep in the arch (chest L1 right: 13 mm behind the wall
+    from six clicks of eight, at the wall from the others) or a C-shaped section whose
+    centre is in the fat (abdomen L3 left: no outline closed round it). The outlines
+    measure both alike."""
+    subsets = [np.ones(len(c), bool)]
+    if MIN_FRONT_SECTIONS <= front.sum() < len(c):
+        subsets.append(front)
+    best = None
+    for sub in subsets:
+        at = mean + _isthmus_depth(c[sub] - mean, axis, widths[sub]) * axis
+        if best is not None and np.linalg.norm(at - best[0]) < GRID_MM:
+            continue
+        outline, lateral, up, found = _outline(volume, at, axis, frame, s)
+        if found.mean() < MIN_OUTLINE_FOUND:
+            continue
+        width = float(np.ptp((outline - polygon_centroid(outline)) @ lateral))
+        if best is None or width < best[1] - ISTHMUS_WIDTH_TIE_MM:
+            best = (at, width, outline, lateral, up)
+    return best
+
+
 def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
                  canal_half_width: float, canal_depth: float, canal_middle_mm: float,
                  height: float) -> Pedicle | None:
     """``posterior_wall_mm``: distance from the frame origin back to the posterior wall;
-    ``canal_middle_mm``: from the posterior wall back to the canal's centroid."""
+    ``canal_middle_mm``: from the posterior wall back to the canal's centroid (half the
+    canal's extent varied by 2 mm from click to click: a ray into the lamina's gap)."""
     s = 1.0 if side == "left" else -1.0
     back = -frame.anterior
     centres, widths, depths = [], [], []
@@ -218,32 +250,9 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     if len(centres) < 4:
         return None
     c = np.array(centres)
-    widths = np.array(widths)
     mean, axis = _robust_axis(c, frame)
-    # the narrowest section of all, and the narrowest in front of the canal's middle: a
-    # section's width is its bony ring's where it has one, else its bone's, so the
-    # narrowest of all may be a small ring deep in the arch (chest L1 right: 13 mm
-    # behind the wall for six clicks of eight, at the wall for the others) or a C-shaped
-    # section whose centre is in the fat (abdomen L3 left: no outline closed round it).
-    # Both are measured alike, by the outline round them; the narrower closed one is the
-    # isthmus; the first unless the other is narrower by more than two grid steps (0.2 mm
-    # apart on abdomen L4 right, where the forward one's outline lay 2.8 mm inside the
-    # bone). The canal's middle is its centroid: half its extent varied by 2 mm from
-    # click to click (a ray into the lamina's gap)
     front = np.array(depths) <= canal_middle_mm + FRONT_ISTHMUS_MM
-    subsets = [np.ones(len(c), bool)] + ([front] if MIN_FRONT_SECTIONS <= front.sum() < len(c)
-                                         else [])
-    best = None
-    for sub in subsets:
-        at = mean + _isthmus_depth(c[sub] - mean, axis, widths[sub]) * axis
-        if best is not None and np.linalg.norm(at - best[0]) < GRID_MM:
-            continue
-        outline, lateral, up, found = _outline(volume, at, axis, frame, s)
-        if found.mean() < MIN_OUTLINE_FOUND:
-            continue
-        width = float(np.ptp((outline - polygon_centroid(outline)) @ lateral))
-        if best is None or width < best[1] - ISTHMUS_WIDTH_TIE_MM:
-            best = (at, width, outline, lateral, up)
+    best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front)
     if best is None:
         return None
     _, width, outline, lateral, up = best
