@@ -16,8 +16,8 @@ from planner.core.anatomy.body import (Outline, body_outline, consistent_outline
                                       endplate_points, robust_plane)
 from planner.core.anatomy.canal import (CanalSection, canal_section, dark_run_depth,
                                         find_canal_seed)
-from planner.core.anatomy.canal_stack import (canal_axis, canal_front_depth, canal_line,
-                                              canal_stack)
+from planner.core.anatomy.canal_stack import (CLOSED_RING_FRACTION, canal_axis,
+                                              canal_front_depth, canal_line, canal_stack)
 from planner.core.anatomy.frame import Frame, unit
 from planner.core.anatomy.pedicle import Pedicle, find_pedicle
 from planner.core.anatomy.stack import OutlineStack
@@ -381,7 +381,15 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}
-    if canal:
+    ring = max((float(c.walled.mean()) for c in canal), default=0.0)
+    if canal and ring < CLOSED_RING_FRACTION:
+        # the pedicles close the canal's bony ring; where it is closed at no height the
+        # bone beside the canal is something else (chest T9: both "pedicles" found in the
+        # rib heads, outside the vertebra)
+        missing["left_pedicle"] = missing["right_pedicle"] = (
+            f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
+            "walled): the pedicles that close it were not found")
+    elif canal:
         wall = posterior_wall_depth(f, outlines)
         level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
         loc = f.to_local(level.points)

@@ -104,6 +104,21 @@ def test_pedicle_whose_narrowest_section_is_no_ring(case):
     assert np.median(d) < 0.8 * 3.0 and np.percentile(d, 90) < 1.2 * 3.0
 
 
+def test_no_pedicles_invented_where_the_canal_ring_is_open(chest):
+    """Chest T9: the canal's bony ring is closed at no height (at most 57 % walled), and
+    both "pedicles" were found in the rib heads, their isthmus outside the vertebra's
+    mask. The pedicles close the ring: without a closed ring they are reported missing,
+    with why."""
+    vol, mask_path = chest
+    mask = LabelMask(mask_path, [35])
+    model = build_model(vol, mask.body_seed())
+    assert model.canal, "the canal itself is found"
+    assert max(c.walled.mean() for c in model.canal) < 0.85
+    assert model.pedicles == {}
+    for side in ("left", "right"):
+        assert "closed at no height" in model.missing[f"{side}_pedicle"]
+
+
 def test_the_isthmus_does_not_jump_into_the_arch_from_click_to_click():
     """Chest L1, right: sections deep in the arch held small bony rings (narrower than the
     pedicle's sections, whose bone merges with the body's rim), so from most clicks the
