@@ -44,11 +44,13 @@ class Outline(StarOutline):
 
 ENDPLATE_CORTEX_MM = 1.8     # from the half-rise on the inner side to the outer surface
 POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
+RAN_ON_MM = 3.0
 
 
 def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
                  n_rays: int = N_RAYS, slab_mm: float = 0.0,
-                 back_wall_mm: float | None = None) -> Outline:
+                 back_wall_mm: float | None = None,
+                 wall_at_most_mm: float | None = None) -> Outline:
     """Outer cortical surface of the body in the plane through ``centre`` normal to the
     frame's cranial axis, by rays from the centre (half maximum beyond the cortex).
 
@@ -59,7 +61,9 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     noise and trabecular texture of the core average out. With ``back_wall_mm`` (the
     canal's front wall, found from the canal side) the posterior wall is there instead:
     where the wall is no brighter than the core, rays straight back run on through the
-    canal to the lamina."""
+    canal to the lamina. With ``wall_at_most_mm`` (the canal's front wall found at
+    another height) the rays' own wall is kept unless it lies more than
+    ``RAN_ON_MM`` behind that: then they ran on through the canal, and the wall is there."""
     dirs, _ = frame.plane_directions(n_rays)
     radii = np.arange(0.0, MAX_BODY_RADIUS_MM, RAY_STEP_MM)
     offsets = np.linspace(-slab_mm / 2, slab_mm / 2, 5) if slab_mm > 0 else [0.0]
@@ -87,6 +91,8 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     cone = (back >= POSTERIOR_CONE_COS) & trusted
     wall = (float(back_wall_mm) if back_wall_mm is not None else
             float(np.median(r[cone] * back[cone])) if np.any(cone) else None)
+    if wall_at_most_mm is not None and (wall is None or wall > wall_at_most_mm + RAN_ON_MM):
+        wall = float(wall_at_most_mm)
     if wall is not None:
         behind = back > 1e-6
         limit = np.full_like(r, np.inf)

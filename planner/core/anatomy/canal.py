@@ -36,6 +36,9 @@ class CanalSection(StarOutline):
 
 DARK_HU = 60.0               # the canal's contents (fat, CSF, cord) on a 1 mm smoothed profile
 DARK_BELOW_CORE_HU = 60.0
+# the cord and CSF read up to about 45 HU (blurred): where the core is itself dark (osteoporotic
+# bone, chest T10: 83 HU) "60 below the core" asked for fat, and no run was found
+DARK_FLOOR_HU = 45.0
 DARK_RUN_MM = 8.0
 DARK_FROM_MM = 5.0           # the run is sought this far behind the point, out of the core
 
@@ -53,9 +56,10 @@ def dark_run_depth(volume: Volume, frame: Frame, point: np.ndarray, max_mm: floa
     dirs = np.broadcast_to(-frame.anterior, origins.shape)
     prof = smooth(sample_rays(volume, origins, dirs, radii), 1.0 / STEP)
     run = int(DARK_RUN_MM / STEP)
+    below = min(DARK_HU, max(core_hu - DARK_BELOW_CORE_HU, DARK_FLOOR_HU))
     starts = []
     for p in prof:
-        dark = np.nan_to_num(p, nan=np.inf) < min(DARK_HU, core_hu - DARK_BELOW_CORE_HU)
+        dark = np.nan_to_num(p, nan=np.inf) < below
         dark[radii < DARK_FROM_MM] = False
         # first index that opens a run of ``run`` dark samples
         count = np.convolve(dark.astype(int), np.ones(run, int), "valid")

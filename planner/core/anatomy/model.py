@@ -204,6 +204,26 @@ def posterior_wall_depth(f: Frame, outlines: list[Outline]) -> float:
     return float(np.median(d))
 
 
+def _canal_fronts(canal: list[CanalSection], f: Frame, centres: list[np.ndarray]
+                  ) -> list[tuple[float | None, float | None]]:
+    """For each centre on the frame's cranial axis: the canal's front wall at its height
+    (the body's posterior wall), else the nearest height's as a limit: where the wall is
+    no brighter than the core the outline runs on through the canal to the lamina
+    (chest T10 while its canal was walled in the upper half only: six outlines of eleven,
+    the posterior wall 21 mm behind the centre, not 10, and the pedicles sought in the
+    transverse processes; TPTBox L3: two, which the consistency in height repairs)."""
+    fronts = [canal_front_depth(canal, f, c) for c in centres]
+    known = [(float((c - f.origin) @ f.cranial), d) for c, d in zip(centres, fronts)
+             if d is not None]
+    out = []
+    for c, d in zip(centres, fronts):
+        h = float((c - f.origin) @ f.cranial)
+        cap = None if d is not None or not known else \
+            min(known, key=lambda k: abs(k[0] - h))[1]
+        out.append((d, cap))
+    return out
+
+
 def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
                      ) -> tuple[Frame, CanalSection | None]:
     """Anterior axis = from the canal centre to the body centre, at pedicle height."""
@@ -377,9 +397,10 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
     centres = [f.origin + f.cranial * h for h in np.arange(-0.35, 0.351, 0.07) * height]
-    outlines = consistent_outlines([body_outline(volume, f, c, slab_mm=3.0,
-                                                 back_wall_mm=canal_front_depth(canal, f, c))
-                                    for c in centres])
+    outlines = consistent_outlines([body_outline(volume, f, c, slab_mm=3.0, back_wall_mm=d,
+                                                 wall_at_most_mm=cap)
+                                    for c, (d, cap) in zip(centres,
+                                                           _canal_fronts(canal, f, centres))])
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}

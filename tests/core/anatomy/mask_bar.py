@@ -50,7 +50,7 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     ped = model.pedicles[traj.side]
     pedicle_back = (ped.isthmus - traj.entry) @ traj.direction - PEDICLE_HALF_LENGTH_MM
     depth = mask.surface_distance(pts)
-    sunk = s[np.argmax(depth >= traj.radius_mm)]
+    sunk = s[np.argmax(inside & (depth >= traj.radius_mm))]   # depth is unsigned
     inner = float((depth[s >= max(pedicle_back, sunk)] - traj.radius_mm).min())
     if inner < -0.5 * float(min(volume.spacing)):
         out.append(f"needle surface {-inner:.1f} mm out of the vertebra")

@@ -104,6 +104,30 @@ def test_pedicle_whose_narrowest_section_is_no_ring(case):
     assert np.median(d) < 0.8 * 3.0 and np.percentile(d, 90) < 1.2 * 3.0
 
 
+def test_canal_and_pedicles_where_the_core_is_nearly_as_dark_as_the_cord():
+    """Chest T10: the body's core reads 83 HU, the cord 20-40 HU, and the posterior wall
+    is faint. The body's outline ran on through the canal, no run "60 HU darker than the
+    core" marked where the canal begins, and the canal was sought at the laminae: one
+    closed section, the posterior wall 21 mm behind the centre (10 in the mask), the
+    pedicles found in the transverse processes 23 mm beside the canal's centre. Now the
+    canal's closed sections lie on the mask's inner surface and the pedicles beside it."""
+    vol, mask, seed = _level("chest-T10")
+    model = build_model(vol, seed)
+    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
+    assert len(closed) >= 5
+    assert np.median(mask.surface_distance(np.vstack(closed))) < 1.2
+    centre = model.canal_centre()
+    assert not mask.contains(centre[None])[0]
+    f = model.frame
+    assert sorted(model.pedicles) == ["left", "right"], model.missing
+    for ped in model.pedicles.values():
+        assert mask.contains(ped.isthmus[None])[0]
+        # canal half width (about 8 mm) plus half a pedicle: 12 mm here
+        assert abs((ped.isthmus - centre) @ f.left) < 16.0, ped.side
+        # beside the canal, not behind it
+        assert (ped.isthmus - centre) @ f.anterior > -5.0, ped.side
+
+
 def test_no_pedicles_invented_where_the_canal_ring_is_open(chest):
     """Chest T9: the canal's bony ring is closed at no height (at most 57 % walled), and
     both "pedicles" were found in the rib heads, their isthmus outside the vertebra's
