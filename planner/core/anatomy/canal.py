@@ -36,9 +36,10 @@ class CanalSection(StarOutline):
 
 DARK_HU = 60.0               # the canal's contents (fat, CSF, cord) on a 1 mm smoothed profile
 DARK_BELOW_CORE_HU = 60.0
-# the cord and CSF read up to about 45 HU (blurred): where the core is itself dark (osteoporotic
-# bone, chest T10: 83 HU) "60 below the core" asked for fat, and no run was found
-DARK_FLOOR_HU = 45.0
+# the cord and CSF read up to about 50 HU (blurred near the walls): where the core is
+# itself dark (osteoporotic bone) "60 below the core" asked for fat and no run was found
+# (chest T10, core 83 HU; T9, core 105 HU, a canal 9-11 mm deep along these rays)
+DARK_FLOOR_HU = 50.0
 DARK_RUN_MM = 8.0
 DARK_FROM_MM = 5.0           # the run is sought this far behind the point, out of the core
 

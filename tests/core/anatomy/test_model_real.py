@@ -128,19 +128,26 @@ def test_canal_and_pedicles_where_the_core_is_nearly_as_dark_as_the_cord():
         assert (ped.isthmus - centre) @ f.anterior > -5.0, ped.side
 
 
-def test_no_pedicles_invented_where_the_canal_ring_is_open(chest):
-    """Chest T9: the canal's bony ring is closed at no height (at most 57 % walled), and
-    both "pedicles" were found in the rib heads, their isthmus outside the vertebra's
-    mask. The pedicles close the ring: without a closed ring they are reported missing,
-    with why."""
+def test_canal_of_a_shallow_thoracic_canal(chest):
+    """Chest T9: along the rays that look for where the canal begins it is only 9-11 mm
+    deep (blurred edges leave about 8 mm darker than 45 HU), so no 8 mm dark run was
+    found, the canal was sought behind the laminae and its ring was closed at no height
+    (57 % walled): both pedicles were then reported missing (earlier still, found in the
+    rib heads). The canal's closed sections now lie on the mask's inner surface, behind
+    the body, and a pedicle found has its isthmus in the vertebra."""
     vol, mask_path = chest
     mask = LabelMask(mask_path, [35])
     model = build_model(vol, mask.body_seed())
-    assert model.canal, "the canal itself is found"
-    assert max(c.walled.mean() for c in model.canal) < 0.85
-    assert model.pedicles == {}
-    for side in ("left", "right"):
-        assert "closed at no height" in model.missing[f"{side}_pedicle"]
+    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
+    assert len(closed) >= 5
+    assert np.median(mask.surface_distance(np.vstack(closed))) < 1.2
+    centre = model.canal_centre()
+    assert not mask.contains(centre[None])[0]
+    assert (centre - model.centre) @ model.frame.anterior < -10
+    assert model.pedicles, model.missing
+    for ped in model.pedicles.values():
+        assert mask.contains(ped.isthmus[None])[0], ped.side
+        assert abs((ped.isthmus - centre) @ model.frame.left) < 16.0, ped.side
 
 
 def test_the_isthmus_does_not_jump_into_the_arch_from_click_to_click():
@@ -204,7 +211,8 @@ def test_body_outline_on_noisy_osteoporotic_l3():
 
 
 # the levels where both suggested needles meet the bar (benchmarks/plan_bar.py: all)
-BAR_LEVELS = ["tptbox-L3", "chest-L1", "chest-T12", "chest-T11", "thorax-T12", "abdomen-L3"]
+BAR_LEVELS = ["tptbox-L3", "chest-L1", "chest-T12", "chest-T11", "chest-T10", "thorax-T12",
+              "abdomen-L3"]
 
 
 def _level(case: str):
@@ -291,16 +299,13 @@ def test_deliberate_errors_fail_on_real_levels(case):
     pytest.param(39, "T5", marks=pytest.mark.xfail(strict=True, reason=(
         "known: the left pedicle's outline takes in the rib head above and lateral to it, "
         "and a needle 8 mm outside the vertebra behind the isthmus is judged warn"))),
-    pytest.param(40, "T4", marks=pytest.mark.xfail(strict=True, reason=(
-        "known: the left needle leaves the pedicle 2-5 mm in front of its isthmus, "
-        "between the pedicle and the rib head (-5 HU on its axis), and the lateral breach "
-        "measured against the isthmus outline is 1.9 mm: warn"))),
+    (40, "T4"),
     (41, "T3")])
 def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(label, name):
     """The levels of the contrast chest CT (2.5 mm slices) where the plan is not yet good:
     whatever needle is suggested, if the vertebra's mask shows it leaving the bone for 3 mm
-    or more after entering it, its verdict is fail. On T10 both suggested needles diverged from their
-    pedicles in front of the isthmus and ran 9 mm outside the vertebra, past the rib
+    or more after entering it, its verdict is fail. On T10 both suggested needles diverged
+    from their pedicles in front of the isthmus and ran 9 mm outside the vertebra, past the rib
     head, judged a warning: the pedicle's walls were judged only near the isthmus."""
     from planner.core.checks.judge import judge
     from planner.core.plan import suggest_plan
