@@ -420,7 +420,8 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         middle = float((f.origin - level.centroid) @ f.anterior) - wall
         body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
         for side in ("left", "right"):
-            ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height)
+            ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height,
+                               PEDICLE_MAX_WIDTH_FRACTION * body_w)
             if ped is None:
                 missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
                                               f"found on the {side}")

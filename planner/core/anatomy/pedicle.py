@@ -109,8 +109,10 @@ def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
 
 
 def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
-             s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Outer cortical outline in the plane perpendicular to ``axis`` (half maximum)."""
+             s: float, out_of_bone: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Outer cortical outline in the plane perpendicular to ``axis`` (half maximum);
+    with ``out_of_bone`` rays also stop where they leave the bone for soft tissue."""
     up = unit(frame.cranial - (frame.cranial @ axis) * axis)
     lateral = unit(np.cross(up, axis)) * 1.0
     if lateral @ (s * frame.left) < 0:
@@ -125,6 +127,8 @@ def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
                             window_mm=3.0, min_peak=BONE_HU)
     if edge.found.mean() < MIN_OUTLINE_FOUND:
         _merged_walls(prof, radii, edge)
+    if out_of_bone:
+        _out_of_bone(prof, radii, edge)
     r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=3.0)
     return centre + dirs * r[:, None], lateral, up, edge.found
 
@@ -153,6 +157,38 @@ def _merged_walls(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
         hit = outer_crossing(prof[n], k, win, MERGED_MIN_FALL_HU)
         if hit is not None:
             edge.position[n] = radii[hit[0]] + STEP * hit[1]
+            edge.found[n] = True
+
+
+SOFT_HU = 100.0
+
+
+def _out_of_bone(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
+    """Rays that start in bone and fall to soft tissue before the wall they found (or
+    find none): the bone ended at that fall. A small dense pedicle (chest T8 on 2.5 mm
+    slices) reads as bright in its core as in its cortex, so no wall rises beyond the
+    core; the rays crossed the fat beside it and stopped on the rib's neck, and the
+    outline took in both (19 mm wide, its centroid between them, outside the vertebra).
+    Only where the outline is too wide for a pedicle: used on every outline it moved the
+    abdomen's (3 mm voxels) into the bone and changed the plans of levels whose outlines
+    were right."""
+    k_core = int(MERGED_CORE_MM / STEP)
+    win = int(4.0 / STEP)
+    for n in range(len(prof)):
+        head = prof[n, :k_core + 1]
+        if np.all(np.isnan(head)):
+            continue
+        k = int(np.nanargmax(head))
+        if prof[n, k] < BONE_HU:
+            continue
+        hit = outer_crossing(prof[n], k, win, MERGED_MIN_FALL_HU)
+        if hit is None:
+            continue
+        r = radii[hit[0]] + STEP * hit[1]
+        stop = edge.position[n] if edge.found[n] else radii[-1]
+        between = prof[n, (radii > r) & (radii < stop)]
+        if r < stop and len(between) and np.nanmin(between) < SOFT_HU:
+            edge.position[n] = r
             edge.found[n] = True
 
 
@@ -196,7 +232,8 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
 
 
 def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
-                     axis: np.ndarray, c: np.ndarray, widths: np.ndarray, front: np.ndarray
+                     axis: np.ndarray, c: np.ndarray, widths: np.ndarray, front: np.ndarray,
+                     out_of_bone: bool = False
                      ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
     """(width, outline, lateral, up) at the isthmus: of the narrowest section of
     all and the narrowest of those in ``front`` (of the canal's middle), the one whose
@@ -218,7 +255,7 @@ def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
         if any(np.linalg.norm(at - t) < GRID_MM for t in tried):
             continue
         tried.append(at)
-        outline, lateral, up, found = _outline(volume, at, axis, frame, s)
+        outline, lateral, up, found = _outline(volume, at, axis, frame, s, out_of_bone)
         if found.mean() < MIN_OUTLINE_FOUND:
             continue
         width = float(np.ptp(outline @ lateral))
@@ -229,7 +266,7 @@ def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
 
 def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: float,
                  canal_half_width: float, canal_depth: float, canal_middle_mm: float,
-                 height: float) -> Pedicle | None:
+                 height: float, max_width_mm: float = np.inf) -> Pedicle | None:
     """``posterior_wall_mm``: distance from the frame origin back to the posterior wall;
     ``canal_middle_mm``: from the posterior wall back to the canal's centroid (half the
     canal's extent varied by 2 mm from click to click: a ray into the lamina's gap)."""
@@ -254,6 +291,10 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     mean, axis = _robust_axis(c, frame)
     front = np.array(depths) <= canal_middle_mm + FRONT_ISTHMUS_MM
     best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front)
+    if best is not None and best[0] > max_width_mm:
+        # wider than a pedicle can be: the rays ran on across soft tissue into the rib
+        best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front,
+                                out_of_bone=True) or best
     if best is None:
         return None
     width, outline, lateral, up = best

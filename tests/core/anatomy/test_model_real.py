@@ -186,6 +186,25 @@ def test_pedicle_whose_cortex_merges_with_its_core(case, side):
     assert np.median(d) < 0.8 * voxel and np.percentile(d, 90) < 1.2 * voxel
 
 
+@pytest.mark.parametrize("label,name,side", [(35, "T9", "left"), (36, "T8", "left"),
+                                             (38, "T6", "right"), (41, "T3", "right")])
+def test_pedicle_beside_a_rib_neck(chest, label, name, side):
+    """Chest CT (2.5 mm slices): a small thoracic pedicle reads as bright in its core as
+    in its cortex, so its outline's rays met no wall rising beyond the core, crossed the
+    fat beside it and stopped on the rib's neck; the outline took in both (16-19 mm
+    wide, more than half the body) and the pedicle was refused. Where the outline is that
+    wide, the rays stop where they leave the bone: the outline on the mask's surface,
+    the isthmus in the vertebra."""
+    vol, mask_path = chest
+    mask = LabelMask(mask_path, [label])
+    model = build_model(vol, mask.body_seed())
+    assert side in model.pedicles, model.missing
+    ped = model.pedicles[side]
+    assert mask.contains(ped.isthmus[None])[0]
+    d = mask.surface_distance(ped.outline)
+    assert np.median(d) < 1.0 and np.percentile(d, 90) < 1.5, (name, side)
+
+
 def test_canal_walls_of_a_thin_osteoporotic_cortex():
     """Thorax CT (1.5 mm), T12: the body's posterior cortex peaks at only 150-160 HU. The
     canal's closed sections lie on the mask's inner surface and do not run into the bone
