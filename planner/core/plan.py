@@ -31,6 +31,7 @@ TIP_HEIGHT = 0.1
 # surface the model put 0.02 mm inside the thorax T12's lateral wall stand in for one
 # with 0.3 mm; the mask put it 1.1 mm out)
 ROOM_TIE_MM = 0.25
+MIN_LINES = 10
 
 
 @dataclass
@@ -120,11 +121,14 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
     # through the pedicle's posterior end, not its side wall: a line that meets no bone
     # until within the pedicle's length of the isthmus enters through the lateral wall
     # (chest T12: such entries 5 mm behind the isthmus and the usual ones 18 mm behind
-    # had equal room, and nearby clicks flipped between them)
+    # had equal room, and nearby clicks flipped between them); unless that leaves too few
+    # to choose from (chest T6 left: one line of 185, 0.8 mm from the canal; of all of
+    # them, one 1.25 mm from it)
     ped = model.pedicles[side]
-    lines = [x for x in lines
-             if (ped.isthmus - x[1]) @ (x[2] - x[1]) / np.linalg.norm(x[2] - x[1])
-             >= walls.PEDICLE_HALF_LENGTH_MM] or lines
+    through_end = [x for x in lines
+                   if (ped.isthmus - x[1]) @ (x[2] - x[1]) / np.linalg.norm(x[2] - x[1])
+                   >= walls.PEDICLE_HALF_LENGTH_MM]
+    lines = through_end if len(through_end) >= MIN_LINES else lines
     on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR] or lines
     if not on_hour:
         return Trajectory(side, entry_at_clock(volume, model, side, hour), tips[0], gauge,

@@ -308,6 +308,24 @@ def test_suggested_needles_stay_in_the_vertebra(case):
         assert bar_failures(vol, mask, model, traj) == [], (case, traj.side)
 
 
+def test_few_lines_through_the_pedicle_end_do_not_narrow_the_choice(chest):
+    """Chest T6 left: of 185 lines through the isthmus, one entered through the
+    pedicle's posterior end; it alone was judged and suggested, 0.8 mm from the canal.
+    The choice is now among all of them: the suggested needle keeps more than 1 mm from
+    the canal, and its axis stays in the vertebra's mask from where it enters."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+
+    vol, mask_path = chest
+    mask = LabelMask(mask_path, [38])
+    model = build_model(vol, mask.body_seed())
+    traj = next(t for t in suggest_plan(vol, model).trajectories if t.side == "left")
+    assert judge(vol, model, traj)["medial_clearance_mm"] > 1.0
+    pts, _ = traj.points()
+    inside = mask.contains(pts)
+    assert inside[int(np.argmax(inside)):].all()
+
+
 @pytest.mark.parametrize("case", BAR_LEVELS)
 def test_deliberate_errors_fail_on_real_levels(case):
     """From a suggested entry, a path into the canal fails medial_wall and a tip pushed
