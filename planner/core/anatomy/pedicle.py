@@ -145,19 +145,25 @@ def _merged_walls(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
     from the core's brightest sample (bone) to the lowest value within 4 mm beyond (in
     place). Only as a fallback: where most rays meet a wall, the others are better filled
     from their neighbours."""
-    k_core = int(MERGED_CORE_MM / STEP)
-    win = int(4.0 / STEP)
     for n in np.nonzero(~edge.found)[0]:
-        head = prof[n, :k_core + 1]
-        if np.all(np.isnan(head)):
-            continue
-        k = int(np.nanargmax(head))
-        if prof[n, k] < BONE_HU:
-            continue
-        hit = outer_crossing(prof[n], k, win, MERGED_MIN_FALL_HU)
-        if hit is not None:
-            edge.position[n] = radii[hit[0]] + STEP * hit[1]
+        r = _fall_from_core(prof[n], radii)
+        if r is not None:
+            edge.position[n] = r
             edge.found[n] = True
+
+
+def _fall_from_core(p: np.ndarray, radii: np.ndarray) -> float | None:
+    """Where a ray starting in bone falls half-way from the core's brightest sample to
+    the lowest value within 4 mm beyond; None when the core is no bone or it falls by
+    less than ``MERGED_MIN_FALL_HU``."""
+    head = p[:int(MERGED_CORE_MM / STEP) + 1]
+    if np.all(np.isnan(head)):
+        return None
+    k = int(np.nanargmax(head))
+    if p[k] < BONE_HU:
+        return None
+    hit = outer_crossing(p, k, int(4.0 / STEP), MERGED_MIN_FALL_HU)
+    return None if hit is None else float(radii[hit[0]] + STEP * hit[1])
 
 
 SOFT_HU = 100.0
@@ -172,19 +178,10 @@ def _out_of_bone(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
     Only where the outline is too wide for a pedicle: used on every outline it moved the
     abdomen's (3 mm voxels) into the bone and changed the plans of levels whose outlines
     were right."""
-    k_core = int(MERGED_CORE_MM / STEP)
-    win = int(4.0 / STEP)
     for n in range(len(prof)):
-        head = prof[n, :k_core + 1]
-        if np.all(np.isnan(head)):
+        r = _fall_from_core(prof[n], radii)
+        if r is None:
             continue
-        k = int(np.nanargmax(head))
-        if prof[n, k] < BONE_HU:
-            continue
-        hit = outer_crossing(prof[n], k, win, MERGED_MIN_FALL_HU)
-        if hit is None:
-            continue
-        r = radii[hit[0]] + STEP * hit[1]
         stop = edge.position[n] if edge.found[n] else radii[-1]
         between = prof[n, (radii > r) & (radii < stop)]
         if r < stop and len(between) and np.nanmin(between) < SOFT_HU:
