@@ -99,12 +99,12 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
     verdict, then the fewest failing checks; among those, the lines with
     nearly the most bone between the needle and the nearest pedicle wall or the canal
     (within ``ROOM_TIE_MM``, counted up to 1 mm past the medial pass threshold) are equally
-    good, and the one whose entry lies amid theirs is suggested (the medoid). Warnings
-    are not counted: a line whose one warning was a lateral breach of 0.04 mm outranked
-    lines with 0.3 mm of bone and two warnings (thorax T12 right: the mask put it 1.1 mm
-    out of the bone); what the walls leave is the measure. Breaking
+    good, and the one whose entry lies amid theirs is suggested (the medoid). Breaking
     ties on tenths of a millimetre made nearby clicks pick entries 13 mm apart; the
     nearest entry to the isthmus favoured surfaces found inside the bone's soft rim.
+    Warnings are not counted: a line whose one warning was a lateral breach of 0.04 mm
+    outranked lines with 0.3 mm of bone and two warnings (thorax T12 right: the mask put
+    it 1.1 mm out of the bone); what the walls leave is the measure.
 
     Walking straight back from a point seen at 10:00 found the surface of a facet whose
     line to the tip skimmed the canal; the line through the isthmus goes down the pedicle."""

@@ -232,9 +232,10 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
     """Anterior axis = from the canal centre to the body centre, at pedicle height.
 
     The second round, in the turned frame, is not kept when its canal section is less
-    closed than the first's and more than 5 mm from it: chest T11, from one click, lost the canal's dark run in the
-    turned frame and took the fat behind the laminae (68 % walled, 14 mm further back)
-    for the canal; the model was built round the arch."""
+    closed than the first's and more than ``CANAL_JUMP_MM`` from it: chest T11, from one
+    click, lost the canal's dark run in the turned frame and took the fat behind the
+    laminae (68 % walled, 14 mm further back) for the canal; the model was built round
+    the arch."""
     first: tuple[Frame, Outline, CanalSection] | None = None
     for _ in range(2):
         back = -f.anterior
