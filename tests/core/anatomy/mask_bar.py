@@ -18,7 +18,8 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     """What keeps ``traj`` from the bar, as short phrases (empty: it meets it).
 
     The entry lies on the bone's posterior surface: not buried in the bone (within a voxel
-    of the mask's surface when inside it), soft tissue just behind it, and from it into
+    of the mask's surface when inside it), soft tissue just behind it (under 150 HU 1.5 mm
+    behind, and outside the mask half a voxel further), and from it into
     the mask within two voxels over bone only (a mask drawn a little inside the bone's
     edge, TPTBox L3 by 1.8 mm at the left entry, leaves the entry on bone outside it).
     The needle enters the mask and stays in it to the tip, and its outer surface too
@@ -37,8 +38,13 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
         buried = float(mask.surface_distance(traj.entry[None])[0])
         if buried > voxel:
             out.append(f"entry buried {buried:.1f} mm in the bone")
+    # the mask's edge is known to within half a voxel along the needle (its voxels are
+    # the nearest ones): on 3 mm voxels 1.5 mm behind the entry is inside the voxel of
+    # the edge itself
+    along = float(np.linalg.norm(np.abs(traj.direction) * volume.spacing)) / 2
     behind = traj.entry - SOFT_TISSUE_BEHIND_MM * traj.direction
-    if mask.contains(behind[None])[0] or volume.sample(behind[None])[0] >= BONE_HU:
+    beyond = traj.entry - (SOFT_TISSUE_BEHIND_MM + along) * traj.direction
+    if mask.contains(beyond[None])[0] or volume.sample(behind[None])[0] >= BONE_HU:
         out.append("bone behind the entry")
     if not inside.any() or s[first] > 2 * voxel:
         return out + ["no way in from the entry"]
