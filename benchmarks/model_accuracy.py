@@ -98,10 +98,15 @@ def main(prefixes: list[str]) -> None:
               f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")
         for side, ped in sorted(model.pedicles.items()):
             d = mask.surface_distance(ped.outline)
+            # signed (+ outside the mask) on the outline's lateral side, where the lateral
+            # wall check looks: positive is how optimistic that check is
+            rel = (ped.outline - ped.isthmus) @ ped.lateral
+            lateral = rel > 0.6 * rel.max()
+            signed = d[lateral] * np.where(mask.contains(ped.outline[lateral]), -1.0, 1.0)
             print(f"{'':12s} {side:5s} pedicle {ped.width_mm:4.1f} x {ped.height_mm:4.1f} mm, "
                   f"outline to mask surface median {np.median(d):4.1f} p90 "
-                  f"{np.percentile(d, 90):4.1f} mm, isthmus in mask "
-                  f"{bool(mask.contains(ped.isthmus[None])[0])}")
+                  f"{np.percentile(d, 90):4.1f} mm (lateral side {np.median(signed):+4.1f} mm "
+                  f"outside), isthmus in mask {bool(mask.contains(ped.isthmus[None])[0])}")
         for side, why in sorted(model.missing.items()):
             print(f"{'':12s} missing {side}: {why}")
         plan = suggest_plan(volume, model)
