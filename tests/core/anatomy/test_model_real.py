@@ -10,10 +10,20 @@ needles meet the bar (benchmarks/plan_bar.py reports every level)."""
 import numpy as np
 import pytest
 
+from planner.core.anatomy.canal_stack import CLOSED_RING_FRACTION
 from planner.core.anatomy.model import build_model
 from planner.io.label_mask import LabelMask, spine_direction
 from planner.io.loader import load_volume
 from tests.conftest import shared_path
+
+
+def _closed_canal_to_mask(model, mask, what: str = "") -> np.ndarray:
+    """Distances from the points of the canal's closed sections (at least five) to the
+    vertebra mask's surface: where the bony ring is closed the canal's wall is this
+    vertebra's bone."""
+    closed = [c.points for c in model.canal if c.walled.mean() >= CLOSED_RING_FRACTION]
+    assert len(closed) >= 5, f"{what}: no closed canal"
+    return mask.surface_distance(np.vstack(closed))
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +42,7 @@ def test_body_and_canal_on_contrast_chest_ct(chest, label, name):
     assert np.percentile(body, 90) < 3.5
     # where the bony ring is closed the canal's wall is this vertebra's bone (elsewhere it
     # is the disc, ligaments or the foramen: not in the mask)
-    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
-    assert len(closed) >= 5
-    canal = mask.surface_distance(np.vstack(closed))
+    canal = _closed_canal_to_mask(model, mask, name)
     assert np.median(canal) < 1.2, f"{name}: canal outline off the mask's inner surface"
     # the canal lies behind the body, outside the vertebra's mask
     assert not mask.contains(model.canal_centre()[None])[0]
@@ -79,9 +87,7 @@ def test_canal_on_thick_slices(name):
     vol = load_volume(folder / "example_ct.nii.gz")
     mask = LabelMask(folder / f"example_seg_vert/vertebrae_{name}.nii.gz")
     model = build_model(vol, mask.body_seed())
-    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
-    assert len(closed) >= 5, f"{name}: no closed canal"
-    d = mask.surface_distance(np.vstack(closed))
+    d = _closed_canal_to_mask(model, mask, name)
     assert np.median(d) < 0.6 * 3.0 and np.percentile(d, 90) < 1.2 * 3.0
     centre = model.canal_centre()
     assert not mask.contains(centre[None])[0]
@@ -113,9 +119,7 @@ def test_canal_and_pedicles_where_the_core_is_nearly_as_dark_as_the_cord():
     canal's closed sections lie on the mask's inner surface and the pedicles beside it."""
     vol, mask, seed = _level("chest-T10")
     model = build_model(vol, seed)
-    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
-    assert len(closed) >= 5
-    assert np.median(mask.surface_distance(np.vstack(closed))) < 1.2
+    assert np.median(_closed_canal_to_mask(model, mask)) < 1.2
     centre = model.canal_centre()
     assert not mask.contains(centre[None])[0]
     f = model.frame
@@ -138,9 +142,7 @@ def test_canal_of_a_shallow_thoracic_canal(chest):
     vol, mask_path = chest
     mask = LabelMask(mask_path, [35])
     model = build_model(vol, mask.body_seed())
-    closed = [c.points for c in model.canal if c.walled.mean() >= 0.85]
-    assert len(closed) >= 5
-    assert np.median(mask.surface_distance(np.vstack(closed))) < 1.2
+    assert np.median(_closed_canal_to_mask(model, mask)) < 1.2
     centre = model.canal_centre()
     assert not mask.contains(centre[None])[0]
     assert (centre - model.centre) @ model.frame.anterior < -10
@@ -232,7 +234,8 @@ def test_canal_walls_of_a_thin_osteoporotic_cortex():
     (they ran 4-5 mm into the body and pedicles when such walls were missed)."""
     vol, mask, seed = _level("thorax-T12")
     model = build_model(vol, seed)
-    closed = np.vstack([c.points for c in model.canal if c.walled.mean() >= 0.85])
+    closed = np.vstack([c.points for c in model.canal
+                        if c.walled.mean() >= CLOSED_RING_FRACTION])
     d = mask.surface_distance(closed)
     assert np.median(d) < 1.2 and np.percentile(d, 90) < 2.5     # were 1.0 and 4.0
     every = np.vstack([c.points for c in model.canal])
