@@ -32,6 +32,7 @@ TIP_HEIGHT = 0.1
 # with 0.3 mm; the mask put it 1.1 mm out)
 ROOM_TIE_MM = 0.25
 MIN_LINES = 10
+DOCK_AHEAD_MM = 3.0          # a parapedicular entry moves on this far to the bone
 
 
 @dataclass
@@ -153,15 +154,22 @@ def _through_pedicle(volume, model, side: str, tips: list[np.ndarray], gauge: st
     return good[int(np.argmin(spread))][2]
 
 
-def _into_body(model, start: np.ndarray, tip: np.ndarray, max_mm: float = 20.0
+def _into_body(volume, model, start: np.ndarray, tip: np.ndarray, max_mm: float = 20.0
                ) -> np.ndarray:
     """Where the line from ``start`` toward ``tip`` enters the model's vertebral body: a
-    parapedicular needle enters bone there. Never walked back: the way to the entry may
-    cross the rib head, and that must stay before the entry, where its check looks."""
+    parapedicular needle enters bone there; if the CT shows no bone at that point yet,
+    where the bone begins within ``DOCK_AHEAD_MM`` further on (the outline there is
+    half a slice's blur wide: TPTBox L3 right, 2 mm of 22-130 HU before the cortex). Never
+    walked back: the way to the entry may cross the rib head, and that must stay before
+    the entry, where its check looks."""
     d = (tip - start) / np.linalg.norm(tip - start)
     s = np.arange(0.0, max_mm, 0.25)
     inside = np.nonzero(model.body_signed_distance(start + s[:, None] * d) <= 0.0)[0]
-    return start + (s[inside[0]] if len(inside) else 0.0) * d
+    entry = start + (s[inside[0]] if len(inside) else 0.0) * d
+    ahead = np.arange(0.0, DOCK_AHEAD_MM + 0.01, 0.25)
+    bone = np.nonzero(np.nan_to_num(volume.sample(entry + ahead[:, None] * d), nan=-1e3)
+                      >= BONE_END_HU)[0]
+    return entry + (ahead[bone[0]] if len(bone) else 0.0) * d
 
 
 def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
@@ -188,7 +196,7 @@ def _beside_pedicle(volume, model, side: str, tip: np.ndarray, gauge: str,
         junction = base + rim * ped.lateral + h * half_h * ped.up
         for towards in (0.0, 0.5, 1.0):
             aim = tip + towards * (midline - tip)
-            t = Trajectory(side, _into_body(model, junction, aim), aim, gauge,
+            t = Trajectory(side, _into_body(volume, model, junction, aim), aim, gauge,
                            "parapedicular")
             res = judge(volume, model, t, s)
             rib = next(c for c in res["checks"] if c["id"] == "rib_head")

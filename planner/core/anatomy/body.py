@@ -103,12 +103,23 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     return Outline(np.asarray(centre, float), dirs, r, trusted, inside, noise)
 
 
-def consistent_outlines(outlines: list[Outline]) -> list[Outline]:
+SHORT_OF_STACK_MM = 3.0
+SIDE_WALL_COS = np.cos(np.radians(45.0))
+
+
+def consistent_outlines(outlines: list[Outline], left: np.ndarray) -> list[Outline]:
     """The outlines of a stack (same rays, successive heights) with each ray's outlier in
     height replaced by its neighbours' median (and no longer trusted): the thorax T12's
     outline at mid-height stopped 5 mm from the centre on one side, on a sclerotic
     trabecula, and a needle tip well inside the bone was judged outside the body."""
     radii, odd = consistent_in_height(np.array([o.radii for o in outlines]))
+    # a wall found well inside the stack's own on several heights in a row (a run of
+    # trabeculae): the window's median is one of them
+    whole = np.median(radii, axis=0)
+    side = np.abs(outlines[0].directions @ left) >= SIDE_WALL_COS
+    short = (radii < whole - SHORT_OF_STACK_MM) & side[None, :]
+    radii = np.where(short, whole, radii)
+    odd |= short
     return [Outline(o.centre, o.directions, r, o.trusted & ~k, o.inside_hu, o.noise_hu)
             for o, r, k in zip(outlines, radii, odd)]
 

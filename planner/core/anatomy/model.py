@@ -293,9 +293,13 @@ def _frame_and_canal(volume: Volume, seed: np.ndarray, prior: Frame,
 
 
 PEDICLE_MAX_WIDTH_FRACTION = 0.5   # of the body's width; the widest (L5) reach about 0.4
-SETTLE_ROUNDS = 10
+SETTLE_ROUNDS = 12
 SETTLE_TOL_MM = 0.1
 SETTLE_FULL_STEPS = 3
+SETTLE_TAIL = 6               # rounds averaged where the iteration wanders instead of settling
+SETTLE_WANDER_MM = 1.5        # ... as long as they stay this close to their mean
+
+
 def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
             ) -> tuple[Frame, Endplates, float] | None:
     """The frame as a fixed point, whatever the click: its origin is the centroid of the
@@ -306,33 +310,52 @@ def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
 
     Without this the model followed the click: the outline's centroid depends on where
     its rays start (a ray that leaks through the basivertebral foramen, a wall found on
-    the lamina behind the canal), and three rounds from a click near a wall stop short."""
+    the lamina behind the canal), and three rounds from a click near a wall stop short.
+    For the same reason the iteration often never settles to 0.1 mm: it wanders within a
+    millimetre or two (TPTBox L3: 5 clicks of 8). The fixed point is then the mean of the
+    last rounds; keeping the first frame instead made the
+    centre follow the click by up to 5 mm. The height and the endplates' points are
+    those rounds' too (one more measurement from the mean: heights 0.8 mm apart)."""
     point, axis = canal_line(canal, f.cranial)
-    centre = f.origin
-    result = None
-    settled = False
-    for rounds in range(SETTLE_ROUNDS):
+
+    def measure(centre: np.ndarray):
         on_line = point + axis * float((centre - point) @ axis)
         fr = Frame.from_axes(centre, centre - on_line, axis)
         outline = body_outline(volume, fr, centre, slab_mm=FRAME_SLAB_MM,
                                back_wall_mm=canal_front_depth(canal, fr, centre))
         if outline.fraction_found < 0.5:
-            break
+            return None
         sup, inf = endplate_points(volume, fr, outline)
         if len(sup) < 5 or len(inf) < 5:
-            break
+            return None
         new, height = _mid_height(sup, inf, outline.centroid, axis)
-        result = (new, sup, inf, height)
+        return new, sup, inf, height
+
+    centre = f.origin
+    history = []
+    for rounds in range(SETTLE_ROUNDS):
+        result = measure(centre)
+        if result is None:
+            return None      # walls not found: keep the first frame
+        history.append(result)
+        new = result[0]
         moved = float(np.linalg.norm(new - centre))
+        if moved < SETTLE_TOL_MM:
+            break
         # half steps after the first rounds: where the outline flips between two walls
         # the plain iteration cycles; the damped one settles between them
         centre = new if rounds < SETTLE_FULL_STEPS else centre + 0.5 * (new - centre)
-        if moved < SETTLE_TOL_MM:
-            settled = True
-            break
-    if not settled or not 8.0 <= result[3] <= 50.0:
-        return None         # no fixed point (noise, walls not found): keep the first frame
+    else:
+        tail = history[-SETTLE_TAIL:]
+        found = np.array([r[0] for r in tail])
+        mean = found.mean(axis=0)
+        if np.max(np.linalg.norm(found - mean, axis=1)) > SETTLE_WANDER_MM:
+            return None      # no fixed point (noise, two walls far apart)
+        result = (mean, np.vstack([r[1] for r in tail]), np.vstack([r[2] for r in tail]),
+                  float(np.mean([r[3] for r in tail])))
     centre, sup, inf, height = result
+    if not 8.0 <= height <= 50.0:
+        return None
     on_line = point + axis * float((centre - point) @ axis)
     return (Frame.from_axes(centre, centre - on_line, axis), _fit_endplates(sup, inf, axis),
             height)
@@ -415,7 +438,8 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     outlines = consistent_outlines([body_outline(volume, f, c, slab_mm=3.0, back_wall_mm=d,
                                                  wall_at_most_mm=cap)
                                     for c, (d, cap) in zip(centres,
-                                                           _canal_fronts(canal, f, centres))])
+                                                           _canal_fronts(canal, f, centres))],
+                                   f.left)
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}

@@ -191,6 +191,28 @@ def test_the_canal_is_not_taken_behind_the_laminae_once_the_frame_turns():
         assert abs((ped.isthmus - model.canal_centre()) @ model.frame.left) > 8.0
 
 
+@pytest.mark.parametrize("label,offset", [(37, [-7.79, 2.87, 4.43]),
+                                          (37, [-1.46, -4.86, -3.07]),
+                                          (40, [-5.99, 3.45, -2.28])])
+def test_a_frame_that_wanders_instead_of_settling_still_forgets_the_click(chest, label,
+                                                                          offset):
+    """Chest T7 and T4 (2.5 mm slices): from these clicks the frame's fixed-point
+    iteration never moved less than 0.1 mm per round (it wandered within a millimetre),
+    and the first frame, which follows the click, was kept: the centre 3.9-5.5 mm from
+    the model of the mask's seed, its height 1.7-1.9 mm off. The mean of the last rounds
+    is the fixed point now."""
+    vol, mask_path = chest
+    mask = LabelMask(mask_path, [label])
+    seed = mask.body_seed()
+    click = seed + np.array(offset)
+    assert mask.contains(click[None])[0]
+    reference = build_model(vol, seed)
+    model = build_model(vol, click)
+    assert np.linalg.norm(model.centre - reference.centre) < 0.5
+    # the endplates, on 2.5 mm slices, to under half a slice (were 1.7-1.9 mm apart)
+    assert abs(model.height_mm - reference.height_mm) < 1.0
+
+
 @pytest.mark.parametrize("case,side", [("abdomen-L1", "right"), ("abdomen-L4", "right"),
                                        ("chest-T10", "right")])
 def test_pedicle_whose_cortex_merges_with_its_core(case, side):
@@ -356,12 +378,8 @@ def test_deliberate_errors_fail_on_real_levels(case):
 
 
 @pytest.mark.parametrize("label,name", [
-    (33, "T11"), (34, "T10"), (35, "T9"), (36, "T8"), (37, "T7"), (38, "T6"),
-    pytest.param(39, "T5", marks=pytest.mark.xfail(strict=True, reason=(
-        "known: the left pedicle's outline takes in the rib head above and lateral to it, "
-        "and a needle 8 mm outside the vertebra behind the isthmus is judged warn"))),
-    (40, "T4"),
-    (41, "T3")])
+    (33, "T11"), (34, "T10"), (35, "T9"), (36, "T8"), (37, "T7"), (38, "T6"), (39, "T5"),
+    (40, "T4"), (41, "T3")])
 def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(label, name):
     """The levels of the contrast chest CT (2.5 mm slices) where the plan is not yet good:
     whatever needle is suggested, if the vertebra's mask shows it leaving the bone for 3 mm
