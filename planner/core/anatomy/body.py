@@ -111,10 +111,15 @@ def consistent_outlines(outlines: list[Outline], left: np.ndarray) -> list[Outli
     """The outlines of a stack (same rays, successive heights) with each ray's outlier in
     height replaced by its neighbours' median (and no longer trusted): the thorax T12's
     outline at mid-height stopped 5 mm from the centre on one side, on a sclerotic
-    trabecula, and a needle tip well inside the bone was judged outside the body."""
+    trabecula, and a needle tip well inside the bone was judged outside the body.
+
+    A side wall (within 45 degrees of ``left`` or right) found more than 3 mm inside the
+    whole stack's median is replaced by that median too: on noisy osteoporotic bone the
+    ray stops on trabeculae at several heights in a row (TPTBox L3: four of eleven, 6 mm
+    from the centre with the wall at 21 mm), and the median of five neighbours is then one
+    of them. Not the posterior wall (the canal's front and the basivertebral foramen vary
+    with height) nor the anterior one (osteophytes)."""
     radii, odd = consistent_in_height(np.array([o.radii for o in outlines]))
-    # a wall found well inside the stack's own on several heights in a row (a run of
-    # trabeculae): the window's median is one of them
     whole = np.median(radii, axis=0)
     side = np.abs(outlines[0].directions @ left) >= SIDE_WALL_COS
     short = (radii < whole - SHORT_OF_STACK_MM) & side[None, :]

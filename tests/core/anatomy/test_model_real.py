@@ -275,6 +275,22 @@ def test_body_outline_on_noisy_osteoporotic_l3():
     assert np.median(body) < 2.0
 
 
+def test_a_side_wall_lost_on_a_run_of_heights_takes_the_stacks():
+    """TPTBox L3, noisy osteoporotic bone: the body's left side ray stopped on trabeculae
+    6 mm from the centre at the four lowest heights (the mask's wall 21-23 mm out), too
+    many in a row for the median of five neighbours to repair. A side wall 3 mm short of
+    the whole stack's median takes that median: on the mask's wall at every height."""
+    vol, mask, seed = _level("tptbox-L3")
+    model = build_model(vol, seed)
+    f = model.frame
+    radii = np.arange(0.0, 40.0, 0.25)
+    for o in model.outlines:
+        k = int(np.argmax(o.directions @ f.left))
+        inside = mask.contains(o.centre + radii[:, None] * o.directions[k])
+        wall = radii[np.nonzero(inside)[0].max()]
+        assert abs(o.radii[k] - wall) < 1.5, (float(o.radii[k]), float(wall))
+
+
 # the levels where both suggested needles meet the bar (benchmarks/plan_bar.py: all)
 BAR_LEVELS = ["tptbox-L3", "chest-L1", "chest-T12", "chest-T11", "chest-T10", "thorax-T12",
               "abdomen-L3"]
