@@ -227,6 +227,15 @@ def _canal_fronts(canal: list[CanalSection], f: Frame, centres: list[np.ndarray]
 CANAL_JUMP_MM = 5.0
 
 
+def _lost_canal(first: CanalSection | None, second: CanalSection | None) -> bool:
+    """Whether ``second``, sought again in a turned frame, is not ``first``'s canal but
+    something else: less closed and more than ``CANAL_JUMP_MM`` from it (the fat behind
+    the laminae)."""
+    return first is not None and second is not None and \
+        second.walled.mean() < first.walled.mean() and \
+        float(np.linalg.norm(second.centroid - first.centroid)) > CANAL_JUMP_MM
+
+
 def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
                      ) -> tuple[Frame, CanalSection | None]:
     """Anterior axis = from the canal centre to the body centre, at pedicle height.
@@ -255,8 +264,7 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
         if seed is None:
             return f, None
         sec = canal_section(volume, f, seed)
-        if first is not None and sec.walled.mean() < first[2].walled.mean() and \
-                np.linalg.norm(sec.centroid - first[2].centroid) > CANAL_JUMP_MM:
+        if first is not None and _lost_canal(first[2], sec):
             f, outline, sec = first
             break
         if sec.walled.mean() < 0.5:
@@ -416,7 +424,10 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             redo = _frame_and_canal(volume, seed, Frame.from_axes(seed, f.anterior, axis))
         except ModelError:
             redo = None
-        if redo is not None and _angle_deg(redo[0].cranial, axis) < first:
+        # not when the new start lost the canal it set out along (chest T11 from a click
+        # 9 mm right of the centre: the fat behind the laminae, 23 mm from it)
+        if redo is not None and _angle_deg(redo[0].cranial, axis) < first and \
+                not _lost_canal(sec, redo[3]):
             f, endplates, height, sec, canal = redo
     if canal:
         settled = _settle(volume, f, canal)

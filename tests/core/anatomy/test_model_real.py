@@ -191,6 +191,25 @@ def test_the_canal_is_not_taken_behind_the_laminae_once_the_frame_turns():
         assert abs((ped.isthmus - model.canal_centre()) @ model.frame.left) > 8.0
 
 
+def test_a_start_along_the_canal_does_not_take_the_fat_behind_the_laminae():
+    """Chest T11, a click 9 mm right of the centre: the first frame followed the endplates
+    onto a slant, found T10's canal (94 % walled) and, its axis disagreeing, started again
+    along that canal; the second start took the fat behind the laminae (58 % walled,
+    23 mm away) for the canal and the model was built round it (the centre 6 mm back,
+    the right "pedicle" in the arch). A second start whose canal is less closed and more
+    than 5 mm from the first's is not kept (as in the frame's own second round)."""
+    vol, mask, seed = _level("chest-T11")
+    reference = build_model(vol, seed)
+    click = seed + np.array([-9.21, 3.38, -1.58])
+    assert mask.contains(click[None])[0]
+    model = build_model(vol, click)
+    f = reference.frame
+    behind = (reference.canal_centre() - model.canal_centre()) @ f.anterior
+    assert abs(behind) < 2.0
+    for ped in model.pedicles.values():
+        assert mask.contains(ped.isthmus[None])[0], ped.side
+
+
 @pytest.mark.parametrize("label,offset", [(37, [-7.79, 2.87, 4.43]),
                                           (37, [-1.46, -4.86, -3.07]),
                                           (40, [-5.99, 3.45, -2.28])])
