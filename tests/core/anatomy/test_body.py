@@ -23,3 +23,29 @@ def test_a_side_wall_short_on_a_run_of_heights_takes_the_stacks_median():
     assert np.allclose(got[:, 0], 20.0)
     assert not any(o.trusted[0] for o in out[:4])
     assert np.allclose(got[:4, 9], 15.0) and got[5, 18] == 19.0
+
+
+def test_two_endplates_with_a_thin_disc_between_them():
+    """Thorax T12 on 1.5 mm slices, upward from inside the body: its superior endplate a
+    hump of 162 HU at 9 mm, a dip of about 12 HU (the thin disc, blurred), the next
+    vertebra's inferior endplate at 227 HU 5.5 mm further. The first hump never falls by
+    25 HU, so it was passed over and the height took in the disc and the next endplate."""
+    from planner.core.anatomy.body import _first_hump
+
+    radii = np.arange(0.0, 32.0, 0.25)
+    # the measured profile's turning points (mm, HU)
+    at, hu = zip((0, 113), (5, 120), (9, 162), (11.5, 150), (14.5, 227), (19, 128),
+                 (23, 203), (27, 120), (32, 130))
+    p = np.interp(radii, at, hu)
+    assert abs(radii[_first_hump(p, radii, 113.0, 30.0)] - 9.0) < 0.3
+    # a shoulder on the rise to the next endplate, with no dip, is no endplate
+    at, hu = zip((0, 113), (5, 120), (9, 162), (11.5, 160), (14.5, 227), (24, 128),
+                 (32, 130))
+    q = np.interp(radii, at, hu)
+    assert abs(radii[_first_hump(q, radii, 113.0, 30.0)] - 14.5) < 0.3
+    # in fatty osteoporotic marrow (TPTBox L3, 25 HU inside) a trabecular hump of 62 HU
+    # dips before the endplate (179 HU) too: it is no cortex, no endplate
+    at, hu = zip((0, 25), (7, 62), (9, 48), (11, 56), (14, 50), (17.5, 179), (22, 60),
+                 (32, 40))
+    t = np.interp(radii, at, hu)
+    assert abs(radii[_first_hump(t, radii, 25.0, 30.0)] - 17.5) < 0.3
