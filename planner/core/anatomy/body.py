@@ -45,12 +45,14 @@ class Outline(StarOutline):
 ENDPLATE_CORTEX_MM = 1.8     # from the half-rise on the inner side to the outer surface
 POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
 RAN_ON_MM = 3.0
+NEAR_WALL_BACK_COS = np.cos(np.radians(60.0))
 
 
 def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
                  n_rays: int = N_RAYS, slab_mm: float = 0.0,
                  back_wall_mm: float | None = None,
-                 wall_at_most_mm: float | None = None) -> Outline:
+                 wall_at_most_mm: float | None = None,
+                 near_wall_fraction: float = 0.0) -> Outline:
     """Outer cortical surface of the body in the plane through ``centre`` normal to the
     frame's cranial axis, by rays from the centre (half maximum beyond the cortex).
 
@@ -63,7 +65,11 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     where the wall is no brighter than the core, rays straight back run on through the
     canal to the lamina. With ``wall_at_most_mm`` (the canal's front wall found at
     another height) the rays' own wall is kept unless it lies more than
-    ``RAN_ON_MM`` behind that: then they ran on through the canal, and the wall is there."""
+    ``RAN_ON_MM`` behind that: then they ran on through the canal, and the wall is there.
+    With ``near_wall_fraction`` (for a centre known to lie near the body's middle) a wall
+    closer than that fraction of the walls' median distance, outside 60 degrees of
+    straight back, is a sclerotic band inside the body, not its cortex: filled from the
+    neighbouring rays (the posterior wall, the canal's front, may be that close)."""
     dirs, _ = frame.plane_directions(n_rays)
     radii = np.arange(0.0, MAX_BODY_RADIUS_MM, RAY_STEP_MM)
     offsets = np.linspace(-slab_mm / 2, slab_mm / 2, 5) if slab_mm > 0 else [0.0]
@@ -86,7 +92,12 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
                                 search_mm=1.0, beyond_mm=4.0, min_fall=30.0)
         if t is not None:
             edge.position[k] = t
-    r, trusted = circular_median_fill(edge.position, edge.found, width=4, max_jump=6.0)
+    found = edge.found
+    if near_wall_fraction > 0 and np.any(found):
+        away = dirs @ -frame.anterior < NEAR_WALL_BACK_COS
+        found = found & ~(away & (edge.position < near_wall_fraction *
+                                  float(np.median(edge.position[found]))))
+    r, trusted = circular_median_fill(edge.position, found, width=4, max_jump=6.0)
     back = dirs @ -frame.anterior
     cone = (back >= POSTERIOR_CONE_COS) & trusted
     wall = (float(back_wall_mm) if back_wall_mm is not None else

@@ -306,6 +306,7 @@ SETTLE_TOL_MM = 0.1
 SETTLE_FULL_STEPS = 3
 SETTLE_TAIL = 6               # rounds averaged where the iteration wanders instead of settling
 SETTLE_WANDER_MM = 1.5        # ... as long as they stay this close to their mean
+SETTLE_NEAR_WALL_FRACTION = 0.5
 
 
 def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
@@ -321,16 +322,20 @@ def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
     the lamina behind the canal), and three rounds from a click near a wall stop short.
     For the same reason the iteration often never settles to 0.1 mm: it wanders within a
     millimetre or two (TPTBox L3: 5 clicks of 8). The fixed point is then the mean of the
-    last rounds; keeping the first frame instead made the
-    centre follow the click by up to 5 mm. The height and the endplates' points are
-    those rounds' too (one more measurement from the mean: heights 0.8 mm apart)."""
+    last rounds; keeping the first frame instead made the centre follow the click by up
+    to 5 mm. The height and the endplates' points are those rounds' too (one more
+    measurement from the mean: heights 0.8 mm apart). Walls nearer than half the others
+    are not trusted here: from a centre 4 mm off the middle of chest T11 the rays met a
+    sclerotic band 4-6 mm away and the outline's centroid stayed there, a second fixed
+    point."""
     point, axis = canal_line(canal, f.cranial)
 
     def measure(centre: np.ndarray):
         on_line = point + axis * float((centre - point) @ axis)
         fr = Frame.from_axes(centre, centre - on_line, axis)
         outline = body_outline(volume, fr, centre, slab_mm=FRAME_SLAB_MM,
-                               back_wall_mm=canal_front_depth(canal, fr, centre))
+                               back_wall_mm=canal_front_depth(canal, fr, centre),
+                               near_wall_fraction=SETTLE_NEAR_WALL_FRACTION)
         if outline.fraction_found < 0.5:
             return None
         sup, inf = endplate_points(volume, fr, outline)
