@@ -270,8 +270,7 @@ def test_pedicle_whose_cortex_merges_with_its_core(case, side):
         "trusted while it settles) a 3.5 mm section deep in the arch drives the isthmus "
         "there and the outline, rays stopped where they leave the bone or not, is 19 mm "
         "wide: refused as a rib head"))),
-    (36, "T8", "left"),
-                                             (38, "T6", "right"), (41, "T3", "right")])
+    (36, "T8", "left"), (38, "T6", "right"), (41, "T3", "right")])
 def test_pedicle_beside_a_rib_neck(chest, label, name, side):
     """Chest CT (2.5 mm slices): a small thoracic pedicle reads as bright in its core as
     in its cortex, so its outline's rays met no wall rising beyond the core, crossed the
