@@ -92,13 +92,13 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
                                 search_mm=1.0, beyond_mm=4.0, min_fall=30.0)
         if t is not None:
             edge.position[k] = t
+    back = dirs @ -frame.anterior
     found = edge.found
     if near_wall_fraction > 0 and np.any(found):
-        away = dirs @ -frame.anterior < NEAR_WALL_BACK_COS
+        away = back < NEAR_WALL_BACK_COS
         found = found & ~(away & (edge.position < near_wall_fraction *
                                   float(np.median(edge.position[found]))))
     r, trusted = circular_median_fill(edge.position, found, width=4, max_jump=6.0)
-    back = dirs @ -frame.anterior
     cone = (back >= POSTERIOR_CONE_COS) & trusted
     wall = (float(back_wall_mm) if back_wall_mm is not None else
             float(np.median(r[cone] * back[cone])) if np.any(cone) else None)
