@@ -37,6 +37,7 @@ class LabelMask:
         self.affine = RAS_TO_LPS @ np.asarray(img.affine, float) @ shift  # (i,j,k) -> LPS
         self._inverse = np.linalg.inv(self.affine)
         spacing = np.linalg.norm(self.affine[:3, :3], axis=0)
+        self.spacing = spacing
         surface = self.mask ^ ndimage.binary_erosion(self.mask)
         self._distance = ndimage.distance_transform_edt(~surface, sampling=spacing)
         ijk = np.argwhere(self.mask)
@@ -51,6 +52,30 @@ class LabelMask:
         from scipy.ndimage import map_coordinates
 
         return map_coordinates(self._distance, self._index(lps).T, order=1, mode="nearest")
+
+    def depth(self, lps: np.ndarray, reach_mm: float = 6.0) -> np.ndarray:
+        """Signed distance (mm) from LPS points to the mask's voxels taken as boxes (the
+        region ``contains`` answers for): positive inside, negative outside, clipped to
+        +-``reach_mm``. Unlike ``surface_distance`` (to the centres of the surface voxels,
+        half a voxel inside the boxes' faces: 1.25 mm across 2.5 mm slices) it is exact."""
+        spacing = self.spacing
+        reach = np.ceil(reach_mm / spacing).astype(int)
+        offsets = np.stack(np.meshgrid(*[np.arange(-r, r + 1) for r in reach],
+                                       indexing="ij"), -1).reshape(-1, 3)
+        ijk = self._index(lps)
+        inside = self.contains(lps)
+        out = np.where(inside, reach_mm, -reach_mm).astype(float)
+        for n, (q, own) in enumerate(zip(ijk, inside)):
+            idx = np.rint(q).astype(int) + offsets
+            ok = np.all((idx >= 0) & (idx < self.mask.shape), axis=1)
+            labelled = np.zeros(len(idx), bool)
+            labelled[ok] = self.mask[tuple(idx[ok].T)]
+            other = idx[labelled != own]
+            if len(other):
+                gap = np.maximum(np.abs(other - q) * spacing - spacing / 2, 0.0)
+                d = min(float(np.sqrt((gap ** 2).sum(axis=1)).min()), reach_mm)
+                out[n] = d if own else -d
+        return out
 
     def contains(self, lps: np.ndarray) -> np.ndarray:
         ijk = np.rint(self._index(lps)).astype(int)
