@@ -129,3 +129,31 @@ def test_narrow_pedicle_gets_a_smaller_gauge(sample_volume, models):
     plan = suggest_plan(sample_volume, model, gauge="8G", settings=strict)
     assert any("too narrow for 8G" in w for w in plan.warnings)
     assert all(t.gauge != "8G" for t in plan.trajectories)
+
+
+
+def test_pedicle_width_is_not_widened_by_an_oblique_needle(models):
+    """The width a gauge must fit is the pedicle's own transverse width: a needle at 38
+    degrees to the axis (chest T7's suggested one: medially and steeply caudally) must not
+    fold the height of a tall, leaning pedicle into it (that made a 7.5 mm chest T7 pedicle
+    fit 11G with 2.9 mm of bone per side)."""
+    from planner.core.anatomy.pedicle import Pedicle
+    from planner.core.checks.walls import pedicle_width_across
+
+    model, _ = models["L1"]
+    ped = model.pedicles["left"]
+    a = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    lean = np.radians(20.0)            # a 7.5 x 20 mm ellipse leaning 20 degrees
+    x, y = 3.75 * np.cos(a), 10.0 * np.sin(a)
+    lat, up = x * np.cos(lean) - y * np.sin(lean), x * np.sin(lean) + y * np.cos(lean)
+    outline = ped.isthmus + lat[:, None] * ped.lateral + up[:, None] * ped.up
+    width = float(np.ptp(lat))
+    leaning = Pedicle("left", ped.isthmus, ped.axis, outline, width, float(np.ptp(up)),
+                      ped.lateral, ped.up, ped.centres)
+    model = dataclasses.replace(model, pedicles={**model.pedicles, "left": leaning})
+    for sign in (-1.0, 1.0):
+        d = 0.79 * ped.axis - 0.24 * ped.lateral + sign * 0.57 * ped.up
+        d /= np.linalg.norm(d)
+        traj = Trajectory("left", ped.isthmus - 30 * d, ped.isthmus + 20 * d, "11G",
+                          "bipedicular")
+        assert pedicle_width_across(model, traj) <= width + 1e-6
