@@ -375,6 +375,7 @@ def _settle(volume: Volume, f: Frame, canal: list[CanalSection]
 
 
 RETRY_STEP_MM = 4.0
+SAGITTAL_TILTS_DEG = (20.0, -20.0, 40.0, -40.0)   # the last priors: a leaning spine
 
 
 def _first_frame(volume: Volume, seed: np.ndarray
@@ -385,7 +386,11 @@ def _first_frame(volume: Volume, seed: np.ndarray
     closed in front of a canal they ran on through (a tilted spine). Never up or down: a
     click in a disc must not become a model of whichever neighbour lies nearer. The
     closed outlines come last: tried first, they moved the models of clicks that the
-    steps beside found (chest T12: centre spread 0.2 -> 2.3 mm)."""
+    steps beside found (chest T12: centre spread 0.2 -> 2.3 mm). Last, from the click
+    along axes leaning forward and back (chest T2 leans 43 degrees: along the scanner's
+    axis the rays below its body run into the trachea); of those that find a canal, the
+    one whose canal agrees best with its endplates (chest T2: 34 against 62 degrees; the
+    model then starts again along the canal and ends 2 degrees off the spine)."""
     try:
         return _frame_and_canal(volume, seed, Frame.patient(seed))
     except ModelError as exc:
@@ -404,7 +409,22 @@ def _first_frame(volume: Volume, seed: np.ndarray
     try:
         return _frame_and_canal(volume, seed, Frame.patient(seed), before_canal=True)
     except ModelError:
+        pass
+    found = []
+    for tilt in SAGITTAL_TILTS_DEG:
+        t = np.radians(tilt)
+        prior = Frame.from_axes(seed, np.array([0.0, -np.cos(t), -np.sin(t)]),
+                                np.array([0.0, -np.sin(t), np.cos(t)]))
+        try:
+            out = _frame_and_canal(volume, seed, prior)
+        except ModelError:
+            continue
+        axis = canal_axis(out[4])
+        if axis is not None:
+            found.append((_angle_deg(axis, out[0].cranial), out))
+    if not found:
         raise first from None
+    return min(found, key=lambda x: x[0])[1]
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:

@@ -54,6 +54,19 @@ def test_click_outside_a_body_is_refused(sample_volume, lumbar):
         build_model(sample_volume, outside)
 
 
+@pytest.mark.parametrize("upper,lower", [("T11", "T12"), ("T12", "L1"), ("L1", "L2")])
+def test_click_in_a_disc_is_refused(sample_volume, sample_truth, upper, lower):
+    """Half-way across the disc between two bodies: no model of either neighbour, even
+    from the last priors, which lean the axis forward and back."""
+    lev = {x["label"]: x for x in sample_truth["levels"]}
+    a, b = (np.array(lev[k]["body_center"]) for k in (upper, lower))
+    ha, hb = (lev[k]["body"]["middle_mm"] for k in (upper, lower))
+    d = (b - a) / np.linalg.norm(b - a)
+    gap = np.linalg.norm(b - a) - (ha + hb) / 2
+    with pytest.raises(ModelError):
+        build_model(sample_volume, a + d * (ha / 2 + gap / 2))
+
+
 @pytest.mark.parametrize("label", ["T11", "T12", "L1", "L2"])
 def test_any_click_in_the_body_gives_the_same_model(sample_volume, sample_truth, label):
     """Clicks spread through the body (10 mm left-right, 7 mm front-back, 6 mm up-down)

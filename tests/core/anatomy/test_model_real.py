@@ -50,11 +50,13 @@ def test_body_and_canal_on_contrast_chest_ct(chest, label, name):
 
 
 @pytest.mark.parametrize("label,name", [(31, "L1"), (32, "T12"), (34, "T10"), (36, "T8"),
-                                        (38, "T6")])
+                                        (38, "T6"), (42, "T2")])
 def test_cranial_axis_follows_the_spine_on_chest_ct(chest, label, name):
-    """The lumbar spine of this scan leans 22 degrees from the scanner's axis; the model's
-    cranial axis must follow the spine (the direction through the neighbouring levels'
-    centroids in the masks), not the scanner."""
+    """The lumbar spine of this scan leans 22 degrees from the scanner's axis, T2 about 40
+    (no endplates are found along the scanner's axis there: the model starts again from
+    priors leaning forward and back); the model's cranial axis must follow the spine (the
+    direction through the neighbouring levels' centroids in the masks), not the
+    scanner."""
     vol, mask_path = chest
     mask = LabelMask(mask_path, [label])
     truth = spine_direction(LabelMask(mask_path, [label - 1]), mask,
