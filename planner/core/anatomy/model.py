@@ -300,7 +300,7 @@ def _frame_and_canal(volume: Volume, seed: np.ndarray, prior: Frame,
     return f, endplates, height, sec, canal
 
 
-PEDICLE_MAX_WIDTH_FRACTION = 0.5   # of the body's width; the widest (L5) reach about 0.4
+PEDICLE_MAX_WIDTH_FRACTION = 0.45  # of the body's width; the widest (L5) reach about 0.4
 SETTLE_ROUNDS = 12
 SETTLE_TOL_MM = 0.1
 SETTLE_FULL_STEPS = 3
@@ -503,8 +503,8 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
                 missing[f"{side}_pedicle"] = (
                     f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "
-                    f"more than half the body's {body_w:.0f} mm: not a pedicle (a rib "
-                    "head or an articular process)")
+                    f"more than {PEDICLE_MAX_WIDTH_FRACTION:.0%} of the body's "
+                    f"{body_w:.0f} mm: not a pedicle (a rib head or an articular process)")
             else:
                 pedicles[side] = ped
     else:
