@@ -348,8 +348,7 @@ def test_a_side_wall_lost_on_a_run_of_heights_takes_the_stacks():
         assert abs(o.radii[k] - wall) < 1.5, (float(o.radii[k]), float(wall))
 
 
-# the levels where both suggested needles meet the bar (benchmarks/plan_bar.py: all;
-# chest L1 from its mask's seed no longer does, see below)
+# the levels where both suggested needles meet the bar (benchmarks/plan_bar.py: all)
 BAR_LEVELS = ["tptbox-L3", "chest-L1", "chest-T12", "chest-T11", "chest-T10", "chest-T8",
               "chest-T6", "thorax-T12", "abdomen-L3"]
 
@@ -411,12 +410,7 @@ def test_a_click_near_the_centre_of_a_tilted_body_builds_its_model():
     assert sorted(model.pedicles) == ["left", "right"]
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=(
-        "known: the right entry, on a faint posterior cortex (157 HU), lies 2 mm inside "
-        "the mask's soft edge (50-110 HU), so the mask holds bone behind it; 4 of 8 "
-        "clicks meet the bar (benchmarks/model_stability.py's clicks)")))
-    if c == "chest-L1" else c for c in BAR_LEVELS])
+@pytest.mark.parametrize("case", BAR_LEVELS)
 def test_suggested_needles_stay_in_the_vertebra(case):
     """The bar of the real levels where both pedicles are found, against the vertebra's
     mask (independent of the model): see ``mask_bar.bar_failures``. Every level with a
