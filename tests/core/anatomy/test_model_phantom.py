@@ -46,6 +46,29 @@ def test_wedge_level_keeps_the_true_cranial_axis(sample_volume, lumbar):
     assert _angle(m.frame.cranial, lev["axes"]["cranial"]) < 2.0
 
 
+@pytest.mark.parametrize("degrees", [40.0, -40.0])
+def test_wedge_level_leaning_40_degrees(sample_volume, lumbar, degrees):
+    """The wedge-fractured L1 with the whole scan turned about the left-right axis (a
+    spine leaning 40 degrees from the scanner's axis, as the upper thoracic spine of the
+    chest CT does): the frame follows the intact endplate and the canal, not the broken
+    one. Leaning forward, the endplates followed from the scanner's axis settled 26
+    degrees off on the broken endplate, the canal cut obliquely had no closed ring and
+    the model had no pedicles."""
+    from planner.core.volume import Volume
+
+    lev = lumbar["L1"]
+    t = np.radians(degrees)
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)],
+                     [0.0, np.sin(t), np.cos(t)]])
+    centre = np.array(lev["body_center"])
+    move = np.eye(4)
+    move[:3, :3], move[:3, 3] = turn, centre - turn @ centre
+    leaning = Volume(sample_volume.array, move @ sample_volume.affine, sample_volume.meta)
+    m = build_model(leaning, centre)
+    assert _angle(m.frame.cranial, turn @ np.array(lev["axes"]["cranial"])) < 2.0
+    assert sorted(m.pedicles) == ["left", "right"]
+
+
 def test_click_outside_a_body_is_refused(sample_volume, lumbar):
     lev = lumbar["L2"]
     outside = np.array(lev["body"]["anterior_cortex_point"]) + 40 * np.array(
