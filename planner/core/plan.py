@@ -92,8 +92,9 @@ def entry_at_clock(volume, model, side: str, hour: float,
 def _through_pedicle(volume, model, side: str, offsets_mm, gauge: str, approach: str,
                      s: CheckSettings) -> Trajectory:
     """A needle down the pedicle: through a point of its isthmus (the centre, or part of
-    the way toward the rim around 10:00 on the left, 2:00 on the right) to one of
-    ``tips``, entering where that line meets the posterior bony surface.
+    the way toward the rim around 10:00 on the left, 2:00 on the right) to a tip
+    ``offsets_mm`` from the midline, entering where that line meets the posterior bony
+    surface.
 
     The lines whose entry sits on the convention's hour on the AP view (within
     ``CLOCK_ON_THE_HOUR``) are judged (all of them when none does). Best: the best

@@ -57,7 +57,8 @@ class LabelMask:
         """Signed distance (mm) from LPS points to the mask's voxels taken as boxes (the
         region ``contains`` answers for): positive inside, negative outside, clipped to
         +-``reach_mm``. Unlike ``surface_distance`` (to the centres of the surface voxels,
-        half a voxel inside the boxes' faces: 1.25 mm across 2.5 mm slices) it is exact."""
+        half a voxel inside the boxes' faces: 1.25 mm across 2.5 mm slices) it is exact
+        for orthogonal voxel axes."""
         spacing = self.spacing
         reach = np.ceil(reach_mm / spacing).astype(int)
         offsets = np.stack(np.meshgrid(*[np.arange(-r, r + 1) for r in reach],
