@@ -307,6 +307,25 @@ def test_accepted_pedicles_lie_in_the_vertebra(chest, label, name):
         assert np.median(mask.surface_distance(ped.outline)) < 1.5, (name, side)
 
 
+@pytest.mark.parametrize("case", ["chest-T6", "chest-T7"])
+def test_suggested_gauge_fits_the_line_not_only_the_pedicle(case):
+    """Mid-thoracic pedicles crossed obliquely: an 8 mm pedicle left 0.6 mm of bone beside
+    an 11G needle on average along the suggested line (chest T6 left), though its width
+    fitted 11G. The suggested gauge leaves, along the line, 1 mm of bone on each side
+    were the needle centred between the canal and the lateral wall, or is the smallest."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+    from planner.core.trajectory import GAUGES_BY_SIZE
+
+    vol, _, seed = _level(case)
+    model = build_model(vol, seed)
+    for traj in suggest_plan(vol, model).trajectories:
+        res = judge(vol, model, traj)
+        lateral = next(c["value"] for c in res["checks"] if c["id"] == "lateral_wall")
+        per_side = (res["medial_clearance_mm"] - lateral) / 2
+        assert per_side >= 1.0 or traj.gauge == GAUGES_BY_SIZE[-1], (traj.side, traj.gauge)
+
+
 def test_canal_walls_of_a_thin_osteoporotic_cortex():
     """Thorax CT (1.5 mm), T12: the body's posterior cortex peaks at only 150-160 HU. The
     canal's closed sections lie on the mask's inner surface and do not run into the bone
