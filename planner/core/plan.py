@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.core.anatomy.model import posterior_wall_depth
+from planner.core.anatomy.frame_fit import posterior_wall_depth
 from planner.core.checks import walls
 from planner.core.checks.judge import judge
 from planner.core.checks.result import FAIL, PASS, SEVERITY, CheckSettings

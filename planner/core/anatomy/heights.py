@@ -46,7 +46,7 @@ class Heights:
 
 def vertebral_heights(volume: Volume, model: Any) -> Heights:
     """Heights of the model's body at its anterior, middle and posterior thirds."""
-    from planner.core.anatomy.model import posterior_wall_depth
+    from planner.core.anatomy.frame_fit import posterior_wall_depth
 
     f = model.frame
     front = float(model.body_stack.extent(0.0, f.anterior))
