@@ -269,8 +269,11 @@ class PlanPanel(QWidget):
                 if lv.trajectories:
                     self.approach_combo.setCurrentText(
                         next(iter(lv.trajectories.values())).approach)
+                # a missing part the plan's warnings already give (no trajectory: why)
+                # is not listed twice
                 notes = list(lv.warnings) + list(lv.model.warnings) + [
-                    f"{k.replace('_', ' ')}: {v}" for k, v in lv.model.missing.items()]
+                    f"{k.replace('_', ' ')}: {v}" for k, v in lv.model.missing.items()
+                    if not any(v in w for w in lv.warnings)]
                 self.notes.setText("\n".join(notes))
             else:
                 self.notes.setText("")

@@ -35,6 +35,22 @@ def test_add_level_by_clicking_gives_the_suggested_plan(planned):
     assert _colour_near(axial, widget_pos(axial, mid), VERDICT_RGB["unverified"]) > 3
 
 
+def test_a_missing_pedicle_is_explained_once(planned):
+    """The plan's warning (no right trajectory: why) and the model's missing part (right
+    pedicle: why) give the same reason: the panel lists it once (chest T2 showed it
+    twice)."""
+    window, _ = planned
+    level = window.session.levels[0]
+    why = "the bony bridge found on the right is 17 mm wide: not a pedicle"
+    level.model.missing["right_pedicle"] = why
+    level.warnings.append(f"no right trajectory: {why}")
+    level.model.missing["canal"] = "no low-density canal behind the posterior wall"
+    window.panel.refresh()
+    text = window.panel.notes.text()
+    assert text.count(why) == 1
+    assert "canal: no low-density canal behind the posterior wall" in text
+
+
 def _undo(window, qtbot):
     """Ctrl+Z as the user types it (shortcuts need the active window)."""
     window.activateWindow()
