@@ -289,7 +289,7 @@ def _tips(model, side: str, offsets_mm, s: CheckSettings, height: float = 0.0
     return [_tip(model, sign * float(x), s, height) for x in offsets_mm]
 
 
-def _fitting_gauge(volume, model, traj: Trajectory, s: CheckSettings, start: str) -> str:
+def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
     """The largest gauge, from ``start`` down, that leaves bone on both sides: across the
     pedicle's width (``pedicle_fit``, with the slice margin) and along the line itself,
     whose canal and lateral wall clearances must leave ``pedicle_bone_per_side_mm`` each
@@ -301,11 +301,11 @@ def _fitting_gauge(volume, model, traj: Trajectory, s: CheckSettings, start: str
         t = Trajectory(traj.side, traj.entry, traj.target, g, traj.approach)
         if walls.pedicle_fit(model, t, s, model.uncertainty_margin_mm).verdict != PASS:
             continue
-        res = judge(volume, model, t, s)
-        lateral = next(c["value"] for c in res["checks"] if c["id"] == "lateral_wall")
-        medial = res["medial_clearance_mm"]
-        if medial is None or lateral is None or \
-                (medial - lateral) / 2 >= s.pedicle_bone_per_side_mm:
+        # the two walls alone, not every check (skin entry, HU profile) as judge would
+        canal = walls.canal_clearance(model, t)
+        breach = walls.pedicle_breaches(model, t)
+        if canal is None or breach is None or \
+                (canal[0] - breach["lateral"]) / 2 >= s.pedicle_bone_per_side_mm:
             return g
     return sizes[-1]
 
@@ -345,7 +345,7 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         trajs = [_through_pedicle(volume, model, k, across, gauge, approach, s)
                  for k in sides]
     for n, t in enumerate(trajs):
-        g = _fitting_gauge(volume, model, t, s, gauge)
+        g = _fitting_gauge(model, t, s, gauge)
         if g != gauge:
             plan.warnings.append(f"{t.side} pedicle too narrow for {gauge} with "
                                  f"{s.pedicle_bone_per_side_mm:.0f} mm of bone per side: "
