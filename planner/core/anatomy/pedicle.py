@@ -9,6 +9,7 @@ axis, so the width is the one a needle meets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import ndimage
@@ -19,6 +20,8 @@ from planner.core.anatomy.profiles import (Edge, circular_median_fill, outer_cro
                                            polygon_centroid, sample_rays, smooth,
                                            wall_from_inside)
 from planner.core.volume import Volume
+
+Stop = Literal["wall", "bone", "spurs"]
 
 GRID_MM = 0.5
 BONE_HU = 180.0
@@ -116,10 +119,11 @@ def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
 
 
 def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
-             s: float, out_of_bone: bool = False
+             s: float, stop: Stop = "wall"
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Outer cortical outline in the plane perpendicular to ``axis`` (half maximum);
-    with ``out_of_bone`` rays also stop where they leave the bone for soft tissue."""
+    with ``stop`` "bone" rays also stop where they leave the bone, with "spurs" the
+    outline also loses any spur of bone running out of it."""
     up = unit(frame.cranial - (frame.cranial @ axis) * axis)
     lateral = unit(np.cross(up, axis)) * 1.0
     if lateral @ (s * frame.left) < 0:
@@ -134,9 +138,11 @@ def _outline(volume: Volume, centre: np.ndarray, axis: np.ndarray, frame: Frame,
                             window_mm=3.0, min_peak=BONE_HU)
     if edge.found.mean() < MIN_OUTLINE_FOUND:
         _merged_walls(prof, radii, edge)
-    if out_of_bone:
+    if stop != "wall":
         _out_of_bone(prof, radii, edge)
     r, _ = circular_median_fill(edge.position, edge.found, width=3, max_jump=3.0)
+    if stop == "spurs":
+        r = _without_spurs(r, ang)
     return centre + dirs * r[:, None], lateral, up, edge.found
 
 
@@ -173,15 +179,15 @@ def _fall_from_core(p: np.ndarray, radii: np.ndarray) -> float | None:
     return None if hit is None else float(radii[hit[0]] + STEP * hit[1])
 
 
-SOFT_HU = 100.0
-
-
 def _out_of_bone(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
-    """Rays that start in bone and fall to soft tissue before the wall they found (or
-    find none): the bone ended at that fall. A small dense pedicle (chest T8 on 2.5 mm
-    slices) reads as bright in its core as in its cortex, so no wall rises beyond the
-    core; the rays crossed the fat beside it and stopped on the rib's neck, and the
-    outline took in both (19 mm wide, its centroid between them, outside the vertebra).
+    """Rays that start in bone and fall below bone density (``BONE_HU``) before the wall
+    they found (or find none): the bone ended at that fall. Not only where they fall to
+    soft tissue: on 2.5 mm slices the joint between a pedicle and the rib head beside it
+    reads 125-190 HU (chest T9 left: 19 mm wide with the rib head, 8 mm without). A small
+    dense pedicle (chest T8 on 2.5 mm slices) reads as bright in its core as in its
+    cortex, so no wall rises beyond the core; the rays crossed the fat beside it and
+    stopped on the rib's neck, and the outline took in both (19 mm wide, its centroid
+    between them, outside the vertebra).
     Only where the outline is too wide for a pedicle: used on every outline it moved the
     abdomen's (3 mm voxels) into the bone and changed the plans of levels whose outlines
     were right."""
@@ -191,9 +197,35 @@ def _out_of_bone(prof: np.ndarray, radii: np.ndarray, edge: Edge) -> None:
             continue
         stop = edge.position[n] if edge.found[n] else radii[-1]
         between = prof[n, (radii > r) & (radii < stop)]
-        if r < stop and len(between) and np.nanmin(between) < SOFT_HU:
+        if r < stop and len(between) and np.nanmin(between) < BONE_HU:
             edge.position[n] = r
             edge.found[n] = True
+
+
+SPUR_MM = 1.5
+SPUR_HARMONICS = 2
+
+
+def _without_spurs(r: np.ndarray, ang: np.ndarray) -> np.ndarray:
+    """An outline with no spur of bone running out of it: radii more than ``SPUR_MM``
+    beyond a smooth closed curve (harmonics up to the second, fitted to the other rays
+    again and again) are brought back onto it. A rib head or neck joined to the pedicle
+    with no gap the slices resolve (chest T5 left: the rays at 20-60 degrees above the
+    lateral ran on through the rib, 14 mm wide) is such a spur; a pedicle's own section,
+    round to oblong, is not."""
+    cols = [np.ones_like(ang)]
+    for k in range(1, SPUR_HARMONICS + 1):
+        cols += [np.cos(k * ang), np.sin(k * ang)]
+    a = np.stack(cols, 1)
+    keep = np.ones(len(r), bool)
+    for _ in range(10):
+        coef = np.linalg.lstsq(a[keep], r[keep], rcond=None)[0]
+        fit = a @ coef
+        new = r - fit <= SPUR_MM
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    return np.where(keep, r, np.minimum(r, fit))
 
 
 def _robust_axis(c: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +269,7 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
 
 def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
                      axis: np.ndarray, c: np.ndarray, widths: np.ndarray, front: np.ndarray,
-                     out_of_bone: bool = False
+                     stop: Stop = "wall"
                      ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
     """(width, outline, lateral, up) at the isthmus: of the narrowest section of
     all and the narrowest of those in ``front`` (of the canal's middle), the one whose
@@ -259,7 +291,7 @@ def _isthmus_outline(volume: Volume, frame: Frame, s: float, mean: np.ndarray,
         if any(np.linalg.norm(at - t) < GRID_MM for t in tried):
             continue
         tried.append(at)
-        outline, lateral, up, found = _outline(volume, at, axis, frame, s, out_of_bone)
+        outline, lateral, up, found = _outline(volume, at, axis, frame, s, stop)
         if found.mean() < MIN_OUTLINE_FOUND:
             continue
         width = float(np.ptp(outline @ lateral))
@@ -295,10 +327,13 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
     mean, axis = _robust_axis(c, frame)
     front = np.array(depths) <= canal_middle_mm + FRONT_ISTHMUS_MM
     best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front)
-    if best is not None and best[0] > max_width_mm:
-        # wider than a pedicle can be: the rays ran on across soft tissue into the rib
+    for stop in ("bone", "spurs"):
+        # wider than a pedicle can be: the rays ran on into the rib, across soft tissue
+        # or a joint, or through bone joined to the pedicle's
+        if best is None or best[0] <= max_width_mm:
+            break
         best = _isthmus_outline(volume, frame, s, mean, axis, c, np.array(widths), front,
-                                out_of_bone=True) or best
+                                stop) or best
     if best is None:
         return None
     width, outline, lateral, up = best

@@ -36,3 +36,25 @@ def test_a_speck_of_bone_nearer_the_expected_place_is_not_the_section():
     centre, width, height = found
     assert abs(centre[0] - 10.0) < 0.5 and abs(centre[2]) < 0.5
     assert abs(width - 6.0) < 1.5 and abs(height - 10.0) < 1.5
+
+
+def _ellipse_radii(ang: np.ndarray, a: float, b: float) -> np.ndarray:
+    return a * b / np.hypot(b * np.cos(ang), a * np.sin(ang))
+
+
+def test_a_spur_of_bone_is_cut_from_the_outline_and_an_oblong_section_kept():
+    """A pedicle's section, 9 x 16 mm, with the rib head joined to it in bone over 40
+    degrees above the lateral (the rays ran on 5 mm into it): the spur is brought back
+    within 0.75 mm of the section (the smooth curve's fit to an oblong section), and the
+    section without a spur is left as it was."""
+    from planner.core.anatomy.pedicle import _without_spurs
+
+    ang = np.arange(72) * 2 * np.pi / 72
+    section = _ellipse_radii(ang, 4.5, 8.0)
+    assert np.allclose(_without_spurs(section, ang), section)
+    spur = section.copy()
+    spur[4:13] += 5.0
+    trimmed = _without_spurs(spur, ang)
+    assert np.max(np.abs(trimmed - section)) < 0.75
+    width = lambda r: np.ptp(r * np.cos(ang))  # noqa: E731
+    assert width(spur) > 11.0 and width(trimmed) < 9.5
