@@ -157,3 +157,30 @@ def test_pedicle_width_is_not_widened_by_an_oblique_needle(models):
         traj = Trajectory("left", ped.isthmus - 30 * d, ped.isthmus + 20 * d, "11G",
                           "bipedicular")
         assert pedicle_width_across(model, traj) <= width + 1e-6
+
+
+def test_a_tip_against_the_side_of_the_body_breaches_the_lateral_wall(sample_volume, models,
+                                                                      phantom):
+    """A needle down the right pedicle whose tip lies 1 mm inside the body's side wall
+    (the phantom's): its 11G surface pokes 0.5 mm through the wall. The lateral wall
+    check reports that breach, however well the needle sits in the pedicle; with the tip
+    4 mm inside, the body's wall adds none."""
+    model, lev = models["L2"]
+    f = model.frame
+    right = next(t for t in suggest_plan(sample_volume, model).trajectories
+                 if t.side == "right")
+    start = f.origin + 4.0 * f.anterior
+    steps = np.arange(0.0, 40.0, 0.05)
+    line = start - steps[:, None] * f.left
+    sdf = phantom.body_sdf(line, "L2")
+
+    def lateral(inside_mm: float) -> dict:
+        tip = line[int(np.argmax(sdf > -inside_mm))]
+        res = judge(sample_volume, model, Trajectory("right", right.entry, tip, "11G"))
+        return next(c for c in res["checks"] if c["id"] == "lateral_wall")
+
+    radius = Trajectory("right", right.entry, start, "11G").radius_mm
+    poked = lateral(1.0)
+    assert poked["verdict"] != "pass"
+    assert abs(poked["details"]["breach_mm"] - (radius - 1.0)) < 0.4
+    assert lateral(4.0)["details"]["breach_mm"] == 0.0

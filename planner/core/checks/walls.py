@@ -87,23 +87,33 @@ def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
 
 def _beyond_the_body_side(model, traj: Trajectory, pts: np.ndarray, along: np.ndarray
                           ) -> float | None:
-    """In front of the judged part of the pedicle, until the needle is in the body: how
-    far its surface goes beyond the body's side wall carried back (the line the pedicle's
-    lateral cortex joins). A needle diverging from the pedicle there runs outside the
-    bone, past the rib head, and was not judged (chest T10: 9 mm outside the vertebra,
-    passed as a warning). None when the needle is in the body from there on."""
+    """In front of the judged part of the pedicle: how far the needle's surface goes
+    beyond the body's side wall. Until the needle is in the body, beyond that wall
+    carried back (the line the pedicle's lateral cortex joins): a needle diverging from
+    the pedicle there runs outside the bone, past the rib head, and was not judged (chest
+    T10: 9 mm outside the vertebra, passed as a warning). Once its surface is wholly
+    inside the body, beyond the body's outline itself: a tip the lateral view puts 10 mm
+    behind the anterior cortex can still lie against the side of a small body (chest T5
+    left: its surface 0.2 mm through the model's wall, 0.8 mm out of the vertebra, and no
+    check said so). None when the needle stays in the body from there on."""
     f = model.frame
     front = along > PEDICLE_HALF_LENGTH_MM
     if not np.any(front):
         return None
     p = pts[front]
     out = model.body_signed_distance(p) + traj.radius_mm > 0.0
-    if not np.any(out):
-        return None
-    side = f.left if traj.side == "left" else -f.left
-    rel = p[out] - f.origin
-    reach = np.atleast_1d(model.body_stack.extent(rel @ f.cranial, side))
-    return float(np.max(rel @ side + traj.radius_mm - reach))
+    wall = model.body_stack.signed_distance(p) + traj.radius_mm
+    sunk = np.cumsum(wall <= 0.0) > 0
+    found = []
+    behind = out & ~sunk
+    if np.any(behind):
+        side = f.left if traj.side == "left" else -f.left
+        rel = p[behind] - f.origin
+        reach = np.atleast_1d(model.body_stack.extent(rel @ f.cranial, side))
+        found.append(float(np.max(rel @ side + traj.radius_mm - reach)))
+    if np.any(sunk & (wall > 0.0)):
+        found.append(float(wall[sunk].max()))
+    return max(found) if found else None
 
 
 def lateral_wall(breach: dict | None, s: CheckSettings, margin: float, why: str
