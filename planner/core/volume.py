@@ -58,7 +58,12 @@ class Volume:
 
     @property
     def inverse_affine(self) -> np.ndarray:
-        return np.linalg.inv(self.affine)
+        """Inverted once per affine: every sample of the model's rays goes through it."""
+        cached = self.__dict__.get("_inverse")
+        if cached is None or cached[0] is not self.affine:
+            cached = (self.affine, np.linalg.inv(self.affine))
+            self.__dict__["_inverse"] = cached
+        return cached[1]
 
     def index_to_world(self, ijk: ArrayLike) -> np.ndarray:
         """(..., 3) continuous indices (i, j, k) -> (..., 3) LPS mm."""
@@ -88,7 +93,9 @@ class Volume:
 
     def contains(self, xyz: ArrayLike) -> np.ndarray:
         """True where an LPS point lies inside the sampled grid (voxel centres' hull)."""
-        ijk = self.world_to_index(xyz)
+        return self._in_grid(self.world_to_index(xyz))
+
+    def _in_grid(self, ijk: np.ndarray) -> np.ndarray:
         hi = np.array(self.shape_ijk) - 1
         return np.all((ijk >= -1e-6) & (ijk <= hi + 1e-6), axis=-1)
 
@@ -102,7 +109,7 @@ class Volume:
         coords = ijk[:, ::-1].T  # array order is (k, j, i)
         vals = map_coordinates(self.array, coords, order=order, mode="nearest", prefilter=False,
                                output=np.float64)
-        vals[~self.contains(pts.reshape(-1, 3))] = outside
+        vals[~self._in_grid(ijk)] = outside
         return vals.reshape(pts.shape[:-1])
 
     def value_at(self, xyz: ArrayLike) -> float | None:

@@ -67,19 +67,85 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     step = float(radii[1] - radii[0])
     inside = np.broadcast_to(np.asarray(inside, float), (n,))
     rise = np.broadcast_to(np.asarray(min_rise, float), (n,))
-    pos = np.full(n, np.nan)
-    peak = np.full(n, np.nan)
-    peak_pos = np.full(n, np.nan)
-    found = np.zeros(n, bool)
+    thresh = np.maximum(inside + rise, min_peak)
     k0 = int(np.searchsorted(radii, start))
     win = max(1, int(round(window_mm / step)))
-    for r in range(n):
-        hit = _first_wall(profiles[r], k0, max(inside[r] + rise[r], min_peak), win, outer)
-        if hit is not None:
-            j, frac, k = hit
-            pos[r] = radii[j] + step * frac
-            peak[r], peak_pos[r], found[r] = profiles[r][k], radii[k], True
+    j, frac, k = _walls_kernel()(np.ascontiguousarray(profiles, dtype=np.float64), k0,
+                                 np.ascontiguousarray(thresh), win, outer)
+    found = j >= 0
+    pos = np.where(found, radii[np.maximum(j, 0)] + step * frac, np.nan)
+    peak = np.where(found, profiles[np.arange(n), np.maximum(k, 0)], np.nan)
+    peak_pos = np.where(found, radii[np.maximum(k, 0)], np.nan)
     return Edge(pos, peak, peak_pos, found)
+
+
+def _first_walls(profiles, k0, thresh, win, outer):   # pragma: no cover - compiled
+    """Per profile (sample j, fraction toward j+1 of the half-maximum crossing, peak
+    sample k) of the first wall at or above ``thresh[r]`` from sample ``k0``; j = -1 where
+    there is none. Written as plain loops for numba: the model runs it on ~10^4 rays."""
+    n, m = profiles.shape
+    js = np.full(n, -1, np.int64)
+    ks = np.full(n, -1, np.int64)
+    fr = np.zeros(n)
+    for r in range(n):
+        p = profiles[r]
+        k = -1
+        for i in range(k0, m):
+            if p[i] >= thresh[r]:
+                k = i
+                break
+        if k < 0:
+            continue
+        while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
+            k += 1                                   # climb to the wall's local maximum
+        low = np.inf
+        lo, hi = (k + 1, min(m, k + win + 1)) if outer else (max(k0, k - win), k + 1)
+        for i in range(lo, hi):
+            if not np.isnan(p[i]) and p[i] < low:
+                low = p[i]
+        if low == np.inf:
+            continue
+        half = (p[k] + low) / 2.0
+        j = k
+        if outer:    # beyond the peak: the outer surface of a cortex
+            if p[k] < low:
+                continue
+            while j + 1 < m and not np.isnan(p[j + 1]) and p[j + 1] > half:
+                j += 1
+            if j + 1 >= m or np.isnan(p[j + 1]):
+                continue
+            a, b = p[j], p[j + 1]
+            js[r], ks[r] = j, k
+            fr[r] = (a - half) / (a - b) if a != b else 0.0
+        else:        # before the peak: where a cavity ends
+            while j - 1 >= k0 and p[j - 1] > half:
+                j -= 1
+            if j - 1 < 0:
+                continue
+            a, b = p[j - 1], p[j]
+            js[r], ks[r] = j - 1, k
+            fr[r] = (half - a) / (b - a) if a != b else 1.0
+    return js, fr, ks
+
+
+_KERNEL = None
+
+
+def _walls_kernel():
+    """``_first_walls`` compiled by numba (cached on disk where it can be); the plain
+    function without numba."""
+    global _KERNEL
+    if _KERNEL is None:
+        try:
+            import numba
+        except ImportError:
+            _KERNEL = _first_walls
+        else:
+            try:
+                _KERNEL = numba.njit(cache=True)(_first_walls)
+            except RuntimeError:     # no place to cache (a frozen application)
+                _KERNEL = numba.njit(_first_walls)
+    return _KERNEL
 
 
 def outer_crossing(p: np.ndarray, k: int, win: int, min_fall: float = 0.0
@@ -102,30 +168,6 @@ def outer_crossing(p: np.ndarray, k: int, win: int, min_fall: float = 0.0
         return None
     a, b = p[j], p[j + 1]
     return j, (a - half) / (a - b) if a != b else 0.0
-
-
-def _first_wall(p: np.ndarray, k0: int, thresh: float, win: int, outer: bool
-                ) -> tuple[int, float, int] | None:
-    """(sample j, fraction toward j+1 of the half-maximum crossing, peak sample) of the
-    first wall above ``thresh`` from sample ``k0``; None if there is none."""
-    m = len(p)
-    above = np.nonzero(p[k0:] >= thresh)[0]
-    if len(above) == 0:
-        return None
-    k = k0 + above[0]
-    while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
-        k += 1                                   # climb to the wall's local maximum
-    if outer:
-        hit = outer_crossing(p, k, win)
-        return None if hit is None else (hit[0], hit[1], k)
-    half = (p[k] + np.nanmin(p[max(k0, k - win):k + 1])) / 2.0
-    j = k
-    while j - 1 >= k0 and p[j - 1] > half:
-        j -= 1
-    if j - 1 < 0:
-        return None
-    a, b = p[j - 1], p[j]
-    return j - 1, (half - a) / (b - a) if a != b else 1.0, k
 
 
 def circular_median_fill(values: np.ndarray, found: np.ndarray, width: int = 5,
