@@ -184,3 +184,16 @@ def test_a_tip_against_the_side_of_the_body_breaches_the_lateral_wall(sample_vol
     assert poked["verdict"] != "pass"
     assert abs(poked["details"]["breach_mm"] - (radius - 1.0)) < 0.4
     assert lateral(4.0)["details"]["breach_mm"] == 0.0
+
+
+def test_no_needle_passes_on_a_model_that_may_be_off_the_body(sample_volume, models):
+    """A model whose frame could not be confirmed along the canal (it says it may be off
+    the body) cannot pass a needle, however well the needle fits it: at best warn."""
+    model, _ = models["L1"]
+    plan = suggest_plan(sample_volume, model)
+    passing = [t for t in plan.trajectories
+               if judge(sample_volume, model, t)["verdict"] == "pass"]
+    assert passing, "the sample's L1 has a needle that passes on its settled model"
+    unsure = dataclasses.replace(model, settled=False)
+    for t in passing:
+        assert judge(sample_volume, unsure, t)["verdict"] == "warn"

@@ -42,6 +42,7 @@ class VertebraModel:
     warnings: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     slice_thickness_mm: float = 1.0
+    settled: bool = True        # False: its frame could not be confirmed along the canal
 
     @property
     def centre(self) -> np.ndarray:
@@ -152,6 +153,7 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         if redo is not None and \
                 angle_deg(canal_axis(redo[4]), redo[0].cranial) <= AXIS_DISAGREEMENT_DEG:
             f, endplates, height, sec, canal = redo
+    settled = None
     if canal:
         settled = settle(volume, f, canal)
         if settled is not None:
@@ -212,4 +214,4 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     else:
         missing["left_pedicle"] = missing["right_pedicle"] = "needs the canal"
     return VertebraModel(f, height, endplates, outlines, canal, pedicles, warnings,
-                         missing, thickness)
+                         missing, thickness, not canal or settled is not None)

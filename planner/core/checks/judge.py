@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.core.checks import anterior, path, views, walls
-from planner.core.checks.result import CheckSettings, gertzbein_robbins, worst
+from planner.core.checks.result import PASS, WARN, CheckSettings, gertzbein_robbins, worst
 from planner.core.trajectory import Trajectory, needle_angles
 
 
@@ -42,6 +42,9 @@ def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
         for cid in ("lateral_wall", "pedicle_fit", "entry_clock"):
             by_id[cid].verdict, by_id[cid].details["reason"] = "n/a", \
                 "does not apply to a parapedicular approach"
+    verdict = worst([c.verdict for c in checks if c.verdict != "n/a"])
+    if not model.settled and verdict == PASS:
+        verdict = WARN       # the model itself may be off the body: no check can pass it
     skin_json = {k: v for k, v in skin.items() if not k.startswith("_")}
     clock = views.clock_position(model, traj.side, traj.entry)
     skin_json.update(_ap_offsets(model, traj, skin["point"]))
@@ -58,7 +61,7 @@ def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
         "skin_entry": skin_json, "needle_length_mm": traj.length_mm,
         "angles": needle_angles(model.frame, traj),
         "hu_profile": path.hu_profile(volume, traj, skin),
-        "verdict": worst([c.verdict for c in checks if c.verdict != "n/a"]),
+        "verdict": verdict,
         "uncertainty_margin_mm": m,
     }
 

@@ -456,6 +456,7 @@ def test_a_model_that_does_not_settle_says_so(case, off):
     vol, mask, seed = _level(case)
     model = build_model(vol, seed)
     assert (UNSETTLED_WARNING in model.warnings) == off
+    assert model.settled != off
     # the warning is true: the model's centre against the body's by the mask (the
     # centroid of its front 55 %, a few mm behind the body's centre on lumbar levels)
     ahead = mask.points @ model.frame.anterior
