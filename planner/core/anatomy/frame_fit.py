@@ -143,6 +143,9 @@ def lost_canal(first: CanalSection | None, second: CanalSection | None) -> bool:
         float(np.linalg.norm(second.centroid - first.centroid)) > CANAL_JUMP_MM
 
 
+CANAL_SEARCH_ON_MM = 17.0     # the canal seed search covers 3-20 mm behind the wall
+
+
 def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
                      ) -> tuple[Frame, CanalSection | None]:
     """Anterior axis = from the canal centre to the body centre, at pedicle height.
@@ -168,6 +171,11 @@ def _orient_by_canal(volume: Volume, f: Frame, outline: Outline, height: float
             depth = gap - 1.0
         wall = level + back * depth
         seed = find_canal_seed(volume, f, wall)
+        if seed is None:
+            # nothing canal-dark within the search behind that wall: it was bone inside
+            # the body (abdomen L2 on 3 mm slices: a sclerotic band 8 mm behind the
+            # centre, the posterior wall 30 mm); search on behind the first search
+            seed = find_canal_seed(volume, f, wall + back * CANAL_SEARCH_ON_MM)
         if seed is None:
             return f, None
         sec = canal_section(volume, f, seed)

@@ -465,6 +465,22 @@ def test_a_model_that_does_not_settle_says_so(case, off):
     assert behind > 8.0 if off else abs(behind) < 5.0
 
 
+def test_the_canal_is_sought_on_behind_bone_inside_the_body():
+    """Abdomen L2 (3 mm slices, low-contrast marrow): the rays straight back from the
+    mask's seed stopped on a sclerotic band 8 mm behind the centre, the posterior wall
+    lies 30 mm behind it, and the canal search (3-20 mm behind the wall) found nothing
+    dark: no canal, no pedicles. The search now goes on behind: the canal is found, in
+    the vertebra's ring (the mask within 13 mm to its left, right and front)."""
+    vol, mask, seed = _level("abdomen-L2")
+    model = build_model(vol, seed)
+    assert "canal" not in model.missing
+    f, c = model.frame, model.canal_centre()
+    assert not mask.contains(c[None])[0]
+    r = np.arange(0.0, 13.0, 0.5)
+    for d in (f.left, -f.left, f.anterior):
+        assert mask.contains(c + r[:, None] * d).any()
+
+
 @pytest.mark.parametrize("case", BAR_LEVELS)
 def test_suggested_needles_stay_in_the_vertebra(case):
     """The bar of the real levels where both pedicles are found, against the vertebra's
