@@ -101,8 +101,9 @@ def _beyond_the_body_side(model, traj: Trajectory, pts: np.ndarray, along: np.nd
     if not np.any(front):
         return None
     p = pts[front]
-    out = model.body_signed_distance(p) + traj.radius_mm > 0.0
     wall = model.body_stack.signed_distance(p) + traj.radius_mm
+    # the body's signed distance (the stack capped by the endplates), its stack part once
+    out = np.maximum(wall, model.endplate_distance(p) + traj.radius_mm) > 0.0
     sunk = np.cumsum(wall <= 0.0) > 0
     found = []
     behind = out & ~sunk
