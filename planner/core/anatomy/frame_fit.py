@@ -58,6 +58,25 @@ def _mid_height(sup: np.ndarray, inf: np.ndarray, centre: np.ndarray, axis: np.n
     return centre + axis * (t_s + t_i) / 2.0, t_s - t_i
 
 
+ENDPLATE_REACH_MM = 32.0       # how far the endplate search runs from the body's centre
+
+
+def _no_endplates(volume: Volume, centre: np.ndarray, cranial: np.ndarray, above: bool,
+                  below: bool) -> str:
+    """Why the endplates were not found: the scan ends within their reach (a body cut by
+    its edge: the chest CT's T1 ends one slice below the top; "click inside a body, not a
+    disc" was wrong there), else most likely a click in a disc."""
+    for name, sign, missing in (("above", 1.0, above), ("below", -1.0, below)):
+        ray = centre + sign * cranial * np.arange(0.0, ENDPLATE_REACH_MM, 0.5)[:, None]
+        inside = volume.contains(ray)
+        if missing and not inside.all():
+            return (f"the endplate {name} the clicked point was not found: the scan ends "
+                    f"{0.5 * int(np.argmin(inside)):.0f} mm {name} it (the body is cut by "
+                    "the scan's edge, or too near it to be modelled)")
+    return ("the endplates above and below the clicked point were not found: click inside "
+            "a vertebral body, not a disc")
+
+
 def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame,
                     before_canal: bool = False) -> tuple[Frame, Endplates, float, Outline]:
     """Iterate: outline -> centroid, endplates -> cranial axis and mid-height. With
@@ -76,8 +95,8 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame,
         centre = outline.centroid
         sup, inf = endplate_points(volume, f, outline)
         if len(sup) < 5 or len(inf) < 5:
-            raise ModelError("the endplates above and below the clicked point were not "
-                             "found: click inside a vertebral body, not a disc")
+            raise ModelError(_no_endplates(volume, centre, f.cranial, len(sup) < 5,
+                                           len(inf) < 5))
         endplates = _fit_endplates(sup, inf, f.cranial)
         ns, ni = endplates.superior_normal, endplates.inferior_normal
         angle = np.degrees(np.arccos(np.clip(ns @ ni, -1, 1)))

@@ -111,3 +111,27 @@ def test_any_click_in_the_body_gives_the_same_model(sample_volume, sample_truth,
         assert sorted(m.pedicles) == sorted(ref.pedicles) == ["left", "right"]
         for side in ("left", "right"):
             assert np.linalg.norm(m.pedicles[side].isthmus - ref.pedicles[side].isthmus) < 0.5
+
+
+@pytest.mark.parametrize("label", ["T12", "L1", "L2"])
+def test_a_body_cut_by_the_scans_edge_is_refused_with_that_reason(sample_volume,
+                                                                  sample_truth, label):
+    """The scan ending 3 mm below a body's superior endplate: the edge read like an
+    endplate falling to a disc, and L1 was modelled 1.7 mm short with no word. Now no
+    model, and the reason is the scan's edge, not "a click in a disc". With the scan
+    ending 4 mm above the endplate the model is whole (height within 0.5 mm)."""
+    from planner.core.volume import Volume
+
+    lev = {x["label"]: x for x in sample_truth["levels"]}[label]
+    centre, up = np.array(lev["body_center"]), np.array(lev["axes"]["cranial"])
+    height = lev["body"]["middle_mm"]
+
+    def cut(above_endplate_mm: float) -> Volume:
+        top = centre + (height / 2 + above_endplate_mm) * up
+        k_top = int(np.ceil(sample_volume.world_to_index(top[None])[0][2]))
+        return Volume(sample_volume.array[:k_top + 1], sample_volume.affine,
+                      dict(sample_volume.meta))
+
+    with pytest.raises(ModelError, match="scan's edge|scan ends"):
+        build_model(cut(-3.0), centre)
+    assert abs(build_model(cut(4.0), centre).height_mm - height) < 0.5
