@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +112,9 @@ def canal_section(volume: Volume, frame: Frame, seed: np.ndarray, iterations: in
         raw = sample_rays(volume, centre, dirs, radii)
         prof = smooth(raw, 0.5 / STEP)
         k_in = int(2.5 / STEP)
-        value = float(np.nanmedian(prof[:, :k_in]))
+        with warnings.catch_warnings():   # a core outside the scan: NaN, no walls found
+            warnings.simplefilter("ignore", RuntimeWarning)
+            value = float(np.nanmedian(prof[:, :k_in]))
         edge = wall_from_inside(prof, radii, max(value, 20.0), CANAL_MIN_RISE_HU,
                                 start=1.0, outer=False, window_mm=3.0,
                                 min_peak=WALL_MIN_PEAK_HU)

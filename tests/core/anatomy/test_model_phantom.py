@@ -1,6 +1,5 @@
-"""The vertebra model against the phantom's known anatomy (lumbar levels).
-
-Real CT is not covered yet: the model is work in progress there (see the issue notes)."""
+"""The vertebra model against the phantom's known anatomy (the sample case's levels);
+real CT against its masks is in test_model_real.py."""
 
 import numpy as np
 import pytest
