@@ -140,8 +140,12 @@ def consistent_outlines(outlines: list[Outline], left: np.ndarray) -> list[Outli
             for o, r, k in zip(outlines, radii, odd)]
 
 
+ENDPLATE_REACH_MM = 32.0       # how far the endplate search runs from its start
+
+
 def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float = 0.55,
-                    n: int = 12, max_mm: float = 32.0) -> tuple[np.ndarray, np.ndarray]:
+                    n: int = 12, max_mm: float = ENDPLATE_REACH_MM
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Outer surfaces of the superior and inferior endplates above and below points
     inside the outline (the centre and a ring at ``scale`` of the outline)."""
     idx = np.linspace(0, len(outline.radii), n, endpoint=False).astype(int)
@@ -157,7 +161,8 @@ def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float
 
 
 def endplate_distances(volume: Volume, starts: np.ndarray, direction: np.ndarray,
-                       inside_hu: float, noise_hu: float, max_mm: float = 32.0
+                       inside_hu: float, noise_hu: float,
+                       max_mm: float = ENDPLATE_REACH_MM
                        ) -> np.ndarray:
     """Distance from each start (inside the body) along ``direction`` to the endplate's
     outer surface; NaN where a ray does not find it.

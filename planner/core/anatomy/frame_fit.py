@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.core.anatomy.body import Outline, body_outline, endplate_points, robust_plane
+from planner.core.anatomy.body import (ENDPLATE_REACH_MM, Outline, body_outline, endplate_points,
+                                       robust_plane)
 from planner.core.anatomy.canal import (CanalSection, canal_section, dark_run_depth,
                                         find_canal_seed)
 from planner.core.anatomy.canal_stack import canal_axis, canal_front_depth, canal_line, canal_stack
@@ -56,9 +57,6 @@ def _mid_height(sup: np.ndarray, inf: np.ndarray, centre: np.ndarray, axis: np.n
     t_s = float(np.median((sup - centre) @ axis))
     t_i = float(np.median((inf - centre) @ axis))
     return centre + axis * (t_s + t_i) / 2.0, t_s - t_i
-
-
-ENDPLATE_REACH_MM = 32.0       # how far the endplate search runs from the body's centre
 
 
 def _no_endplates(volume: Volume, centre: np.ndarray, cranial: np.ndarray, above: bool,
