@@ -194,6 +194,8 @@ def test_no_needle_passes_on_a_model_that_may_be_off_the_body(sample_volume, mod
     passing = [t for t in plan.trajectories
                if judge(sample_volume, model, t)["verdict"] == "pass"]
     assert passing, "the sample's L1 has a needle that passes on its settled model"
-    unsure = dataclasses.replace(model, settled=False)
+    from planner.core.anatomy.model import UNSETTLED_WARNING
+
+    unsure = dataclasses.replace(model, warnings=[*model.warnings, UNSETTLED_WARNING])
     for t in passing:
         assert judge(sample_volume, unsure, t)["verdict"] == "warn"
