@@ -141,20 +141,27 @@ def consistent_outlines(outlines: list[Outline], left: np.ndarray) -> list[Outli
 
 
 ENDPLATE_REACH_MM = 32.0       # how far the endplate search runs from its start
+NEAR_EXPECTED_MM = 5.0         # an endplate sought where expected: this far either side
+HUMP_TO_SURFACE_MM = 1.0       # from the hump's peak to the endplate's outer surface
+MIN_RISE_HU = 30.0             # an endplate's hump on the rays' mean profile, over the core
+MIN_RISE_NEAR_HU = 10.0        # ... where it is expected
 
 
 def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float = 0.55,
-                    n: int = 12, max_mm: float = ENDPLATE_REACH_MM
+                    n: int = 12, max_mm: float = ENDPLATE_REACH_MM,
+                    near_mm: tuple[float, float] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Outer surfaces of the superior and inferior endplates above and below points
-    inside the outline (the centre and a ring at ``scale`` of the outline)."""
+    inside the outline (the centre and a ring at ``scale`` of the outline); with
+    ``near_mm``, sought first near those distances above and below the outline
+    (``endplate_distances``)."""
     idx = np.linspace(0, len(outline.radii), n, endpoint=False).astype(int)
     ring = outline.centre + outline.directions[idx] * (scale * outline.radii[idx, None])
     starts = np.vstack([outline.centre, ring])
     out = []
-    for sign in (1.0, -1.0):
+    for sign, near in zip((1.0, -1.0), near_mm or (None, None)):
         t = endplate_distances(volume, starts, sign * frame.cranial, outline.inside_hu,
-                               outline.noise_hu, max_mm)
+                               outline.noise_hu, max_mm, near)
         ok = np.isfinite(t)
         out.append((starts[ok] + sign * frame.cranial * t[ok, None]).reshape(-1, 3))
     return out[0], out[1]
@@ -162,10 +169,12 @@ def endplate_points(volume: Volume, frame: Frame, outline: Outline, scale: float
 
 def endplate_distances(volume: Volume, starts: np.ndarray, direction: np.ndarray,
                        inside_hu: float, noise_hu: float,
-                       max_mm: float = ENDPLATE_REACH_MM
+                       max_mm: float = ENDPLATE_REACH_MM, near_mm: float | None = None
                        ) -> np.ndarray:
     """Distance from each start (inside the body) along ``direction`` to the endplate's
-    outer surface; NaN where a ray does not find it.
+    outer surface; NaN where a ray does not find it. With ``near_mm`` (where it is
+    expected), the endplate is sought first within ``NEAR_EXPECTED_MM`` of that distance,
+    where a fainter one will do, and only then anywhere.
 
     The endplate-to-disc contrast is low on clinical CT and thick slices blur it along
     the axis, so the endplate is first found on the profile averaged over all the rays
@@ -181,8 +190,17 @@ def endplate_distances(volume: Volume, starts: np.ndarray, direction: np.ndarray
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(prof, axis=0)
     out = np.full(len(starts), np.nan)
-    k_peak = _first_hump(mean, radii, inside_hu,
-                         max(30.0, 2.5 * noise_hu / np.sqrt(len(starts))))
+    within = (0.0, np.inf) if near_mm is None else \
+        (near_mm - NEAR_EXPECTED_MM, near_mm + NEAR_EXPECTED_MM)
+    # where expected, a fainter hump will do: a tilted faint endplate averages to one
+    # (abdomen L2's superior, 15 HU above the core's median on the mean of rays that
+    # each rise 50-90 HU to it, 4-13 mm up; the 30 HU asked took the next level's)
+    least = MIN_RISE_HU if near_mm is None else MIN_RISE_NEAR_HU
+    noise = 2.5 * noise_hu / np.sqrt(len(starts))
+    k_peak = _first_hump(mean, radii, inside_hu, max(least, noise), within)
+    if k_peak is None and near_mm is not None:
+        # none where expected: the frame moved since (a round's full step)
+        k_peak = _first_hump(mean, radii, inside_hu, max(MIN_RISE_HU, noise))
     if k_peak is None:
         return out
     for n_ray, p in enumerate(prof):
@@ -193,14 +211,18 @@ def endplate_distances(volume: Volume, starts: np.ndarray, direction: np.ndarray
 
 
 def _first_hump(p: np.ndarray, radii: np.ndarray, inside: float, rise: float,
-                beyond_mm: float = 8.0) -> int | None:
+                within: tuple[float, float] = (0.0, np.inf), beyond_mm: float = 8.0
+                ) -> int | None:
     """Index of the first local maximum at least ``rise`` above ``inside`` that falls back
     by 30 % of its height (or 25 HU) within ``beyond_mm``: an endplate and its disc; or,
     where it is cortex, dips by ``DISC_DIP_HU`` before the profile rises above it: the
-    disc between two endplates blurred together (``_disc_before_next_hump``)."""
+    disc between two endplates blurred together (``_disc_before_next_hump``). Only
+    from 2 mm on, and whose outer surface (about ``HUMP_TO_SURFACE_MM`` beyond) lies
+    ``within`` the range of distances given."""
     step = float(radii[1] - radii[0])
     win = int(beyond_mm / step)
-    k = int(2.0 / step)
+    k = int(max(2.0, within[0] - HUMP_TO_SURFACE_MM) / step)
+    last = (within[1] - HUMP_TO_SURFACE_MM) / step
     m = len(p)
     while k < m:
         above = np.nonzero(p[k:] >= inside + rise)[0]
@@ -209,6 +231,8 @@ def _first_hump(p: np.ndarray, radii: np.ndarray, inside: float, rise: float,
         k += above[0]
         while k + 1 < m and not np.isnan(p[k + 1]) and p[k + 1] > p[k]:
             k += 1
+        if k > last:
+            return None
         seg = p[k + 1:min(m, k + win + 1)]
         if len(seg) == 0 or np.all(np.isnan(seg)):
             return None
