@@ -3,8 +3,8 @@
 The model must not depend on where in the body the user clicked. For each level with an
 independent mask it builds the model from clicks spread through the body (points of the
 body's mask at least 4 mm inside it) and prints the largest spread, over the clicks, of
-the centre, the cranial axis, the endplates' centres, the pedicles' isthmus centres and
-the suggested needles' entries and tips.
+the centre, the cranial axis, the endplates (where their planes cross the clicks' common
+axis), the pedicles' isthmus centres and the suggested needles' entries and tips.
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
@@ -63,7 +63,7 @@ def main() -> None:
         seed = body.points.mean(axis=0) if seed_mask else mask.body_seed()
         out = {k: [] for k in ("centre", "sup", "inf", "left", "right", "entry-left",
                                "entry-right", "tip-left", "tip-right")}
-        axes, failed, times = [], 0, []
+        axes, failed, times, planes = [], 0, [], []
         rng = np.random.default_rng(zlib.crc32(name.encode()))   # the same clicks each run
         for click in clicks(body, seed, args.clicks, rng):
             t0 = time.perf_counter()
@@ -74,8 +74,8 @@ def main() -> None:
                 continue
             times.append(time.perf_counter() - t0)
             out["centre"].append(m.centre)
-            out["sup"].append(m.endplates.superior_point)
-            out["inf"].append(m.endplates.inferior_point)
+            planes.append((m.endplates.superior_point, m.endplates.superior_normal,
+                           m.endplates.inferior_point, m.endplates.inferior_normal))
             axes.append(m.frame.cranial)
             for side, p in m.pedicles.items():
                 out[side].append(p.isthmus)
@@ -88,6 +88,13 @@ def main() -> None:
         mean_axis = np.mean(axes, axis=0)
         mean_axis /= np.linalg.norm(mean_axis)
         tilt = max(np.degrees(np.arccos(min(1.0, a @ mean_axis))) for a in axes)
+        # each endplate where its plane crosses the common axis through the median centre
+        # (its points' centroid slides within the plane from click to click)
+        centre = np.median(np.array(out["centre"]), axis=0)
+        for ps, ns, pi, ni in planes:
+            for key, p, n in (("sup", ps, ns), ("inf", pi, ni)):
+                out[key].append(centre + mean_axis * float((p - centre) @ n) /
+                                float(mean_axis @ n))
         parts = " ".join(f"{k} {spread(v):4.1f}" + ("" if len(v) == len(axes) else
                                                      f"({len(v)})")
                          for k, v in out.items() if v)
