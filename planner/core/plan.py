@@ -19,6 +19,9 @@ BONE_END_HU = 150.0
 ENTRY_RADIUS_FRACTION = 0.35  # entry this far out toward the pedicle's rim on the AP view
 SURFACE_STEP_MM = 0.5
 SURFACE_RUN_MM = 1.0          # this much bone in a row marks the posterior surface
+FAINT_BONE_HU = 100.0         # osteoporotic cortex on thick slices (soft tissue reads less)
+SOFT_TISSUE_MAX_HU = 50.0     # muscle, fat: below this the bone has ended
+FAINT_BONE_BEYOND_MM = 4.0     # nearer, the blur of a thick slice round the cortex
 # where the needle crosses the isthmus: (hours from 10:00/2:00, fraction of the radius)
 THROUGH_ISTHMUS = [(0.0, 0.0)] + [(dh, fr) for dh in np.arange(-1.0, 1.01, 0.25)
                                   for fr in (0.1, 0.2, 0.35, 0.5)]
@@ -57,14 +60,35 @@ def posterior_surface(volume, start: np.ndarray, back: np.ndarray, max_mm: float
     pedicle), found from the outside in, as the AP view sees it: the first 1 mm of bone
     met walking forward from ``max_mm`` behind. Walking out from the pedicle instead stops
     at any 2 mm of dark marrow (osteoporotic or contrast CT), inside the bone. None when
-    the line holds no bone."""
+    the line holds no bone.
+
+    Osteoporotic posterior elements on thick slices are fainter than bone's usual
+    ``BONE_END_HU`` (abdomen L1, 3 mm: lamina and articular process at 100-146 HU, the
+    mask's surface 10 mm behind the first 150 HU): where bone of at least
+    ``FAINT_BONE_HU``, joined to the dense bone with no soft tissue between, reaches more
+    than ``FAINT_BONE_BEYOND_MM`` behind it, its outer surface is the entry. Nearer than
+    that it is the blurred rim of the same cortex, and the dense surface stays."""
     s = np.arange(0.0, max_mm, SURFACE_STEP_MM)
     hu = np.nan_to_num(volume.sample(start + s[:, None] * back), nan=-1000.0)
-    bone = hu >= BONE_END_HU
     run = int(round(SURFACE_RUN_MM / SURFACE_STEP_MM))
-    for k in range(len(s) - run, -1, -1):
+    dense = _outermost_run(hu >= BONE_END_HU, run, 0)
+    if dense is None:
+        return None
+    joined = dense
+    while joined + 1 < len(s) and hu[joined + 1] >= SOFT_TISSUE_MAX_HU:
+        joined += 1
+    faint = _outermost_run(hu[:joined + 1] >= FAINT_BONE_HU, run, dense)
+    if faint is not None and s[faint] - s[dense] > FAINT_BONE_BEYOND_MM:
+        return start + s[faint] * back
+    return start + s[dense] * back
+
+
+def _outermost_run(bone: np.ndarray, run: int, lowest: int) -> int | None:
+    """Index of the outer end of the outermost ``run`` samples in a row of ``bone`` (the
+    samples run outward), not before ``lowest``; None when there is none."""
+    for k in range(len(bone) - run, lowest - 1, -1):
         if bone[k:k + run].all():
-            return start + s[k + run - 1] * back
+            return k + run - 1
     return None
 
 

@@ -12,6 +12,7 @@ from planner.core.trajectory import Trajectory
 
 SOFT_TISSUE_BEHIND_MM = 1.5
 BONE_HU = 150.0
+SOFT_TISSUE_HU = 100.0    # muscle and fat read less; osteoporotic cortex on 3 mm slices more
 
 
 def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
@@ -21,7 +22,9 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     of the mask's surface when inside it), soft tissue just behind it (under 150 HU 1.5 mm
     behind, and outside the mask half a voxel further), and from it into the mask within
     two voxels over bone only (a mask drawn a little inside the bone's edge, TPTBox L3 by
-    1.8 mm at the left entry, leaves the entry on bone outside it). The needle's axis
+    1.8 mm at the left entry, leaves the entry on bone outside it): nothing under
+    ``SOFT_TISSUE_HU`` before the mask (osteoporotic laminae on 3 mm slices, inside the
+    mask, read 100-146 HU; soft tissue under 100). The needle's axis
     enters the mask and stays in it to the tip; its outer surface too through the pedicle
     (from where its walls are judged) and the body once it has sunk in (behind the
     pedicle it docks on the posterior elements obliquely: only its axis must be in bone
@@ -51,7 +54,7 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
         out.append("bone behind the entry")
     if not inside.any() or s[first] > 2 * voxel:
         return out + ["no way in from the entry"]
-    if not np.all(volume.sample(pts[:first + 1]) >= BONE_HU):
+    if np.any(volume.sample(pts[:first]) < SOFT_TISSUE_HU):
         out.append("soft tissue between the entry and the vertebra")
     depth = mask.depth(pts)    # to the mask's voxel boxes, signed
     tolerance = 0.5 * float(min(volume.spacing))
