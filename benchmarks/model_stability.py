@@ -4,7 +4,9 @@ The model must not depend on where in the body the user clicked. For each level 
 independent mask it builds the model from clicks spread through the body (points of the
 body's mask at least 4 mm inside it) and prints the largest spread, over the clicks, of
 the centre, the cranial axis, the endplates (where their planes cross the clicks' common
-axis), the pedicles' isthmus centres and the suggested needles' entries and tips.
+axis), the pedicles' isthmus centres and the suggested needles' entries and tips; and how
+many of the suggested needles, two per click, meet the bar (tests/core/anatomy/mask_bar.py)
+against the vertebra's mask.
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
@@ -20,12 +22,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model_accuracy import cases  # noqa: E402
 
 from planner.core.anatomy.model import ModelError, build_model  # noqa: E402
 from planner.core.plan import suggest_plan  # noqa: E402
 from planner.io.label_mask import LabelMask  # noqa: E402
 from planner.io.loader import load_volume  # noqa: E402
+from tests.core.anatomy.mask_bar import bar_failures  # noqa: E402
 
 
 def clicks(mask: LabelMask, seed: np.ndarray, n: int, rng: np.random.Generator
@@ -63,7 +67,7 @@ def main() -> None:
         seed = body.points.mean(axis=0) if seed_mask else mask.body_seed()
         out = {k: [] for k in ("centre", "sup", "inf", "left", "right", "entry-left",
                                "entry-right", "tip-left", "tip-right")}
-        axes, failed, times, planes = [], 0, [], []
+        axes, failed, times, planes, met = [], 0, [], [], 0
         rng = np.random.default_rng(zlib.crc32(name.encode()))   # the same clicks each run
         for click in clicks(body, seed, args.clicks, rng):
             t0 = time.perf_counter()
@@ -82,6 +86,7 @@ def main() -> None:
             for t in suggest_plan(volume, m).trajectories:
                 out[f"entry-{t.side}"].append(t.entry)
                 out[f"tip-{t.side}"].append(t.target)
+                met += not bar_failures(volume, mask, m, t)
         if not axes:
             print(f"{name:12s} no model from any click")
             continue
@@ -98,8 +103,10 @@ def main() -> None:
         parts = " ".join(f"{k} {spread(v):4.1f}" + ("" if len(v) == len(axes) else
                                                      f"({len(v)})")
                          for k, v in out.items() if v)
-        print(f"{name:12s} {len(axes)}/{len(axes) + failed} models, {np.median(times):.2f} s "
-              f"| axis {tilt:4.1f} deg | mm: {parts}")
+        clicked = len(axes) + failed
+        print(f"{name:12s} {len(axes)}/{clicked} models, {np.median(times):.2f} s "
+              f"| bar {met:2d}/{2 * clicked} needles | axis {tilt:4.1f} deg | "
+              f"mm: {parts}")
 
 
 if __name__ == "__main__":
