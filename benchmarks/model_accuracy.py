@@ -69,6 +69,24 @@ def levels(prefixes: list[str]):
         yield name, volume, mask, seed, near
 
 
+def canal_side_walls(model, mask: LabelMask) -> np.ndarray:
+    """How far beyond the mask's wall the model's canal wall lies (mm; negative: inside
+    the canal, where a needle judged clear of it is in it), on the rays of the closed
+    sections within 40 degrees of left or right (toward the pedicles) that meet the mask
+    within 25 mm; the mask's wall is the first of its voxels on the ray."""
+    radii = np.arange(0.0, 25.0, 0.25)
+    out = []
+    for c in model.canal:
+        if c.walled.mean() < 0.85 or mask.contains(c.centre[None])[0]:
+            continue
+        toward = np.abs(c.directions @ model.frame.left) > np.cos(np.radians(40.0))
+        for k in np.nonzero(toward)[0]:
+            inside = mask.contains(c.centre + radii[:, None] * c.directions[k])
+            if inside.any():
+                out.append(c.radii[k] - radii[np.argmax(inside)])
+    return np.array(out)
+
+
 def main(prefixes: list[str]) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     for name, volume, mask, seed, near in levels(prefixes):
@@ -96,6 +114,12 @@ def main(prefixes: list[str]) -> None:
         print(f"{name:12s} height {model.height_mm:5.1f} mm (mask {truth_h:4.1f}) | body outline to mask surface "
               f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | closed canal "
               f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")
+        side = canal_side_walls(model, mask)
+        if len(side):
+            print(f"{'':12s} canal walls toward the pedicles beyond the mask's: median "
+                  f"{np.median(side):+4.1f} mm; over 1.5 mm into the bone on "
+                  f"{np.mean(side > 1.5):4.0%} of {len(side)} rays, over 1 mm inside the "
+                  f"canal on {np.mean(side < -1.0):4.0%}")
         for side, ped in sorted(model.pedicles.items()):
             d = mask.surface_distance(ped.outline)
             # signed (+ outside the mask) on the outline's lateral side, where the lateral
