@@ -21,8 +21,8 @@ SURFACE_STEP_MM = 0.5
 SURFACE_RUN_MM = 1.0          # this much bone in a row marks the posterior surface
 FAINT_BONE_HU = 100.0         # osteoporotic cortex on thick slices (soft tissue reads less)
 SOFT_TISSUE_MAX_HU = 50.0     # muscle, fat: below this the bone has ended
-FAINT_BONE_BEYOND_MM = 4.0     # nearer, the blur of a thick slice round the cortex
-FAINT_RUN_MM = 3.0             # a faint process is this thick; thinner, a vessel or a rim
+FAINT_BONE_BEYOND_MM = 4.0    # nearer, the blur of a thick slice round the cortex
+FAINT_RUN_MM = 3.0            # a faint process is this thick; thinner, a vessel or a rim
 # where the needle crosses the isthmus: (hours from 10:00/2:00, fraction of the radius)
 THROUGH_ISTHMUS = [(0.0, 0.0)] + [(dh, fr) for dh in np.arange(-1.0, 1.01, 0.25)
                                   for fr in (0.1, 0.2, 0.35, 0.5)]
