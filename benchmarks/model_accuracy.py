@@ -114,12 +114,12 @@ def main(prefixes: list[str]) -> None:
         print(f"{name:12s} height {model.height_mm:5.1f} mm (mask {truth_h:4.1f}) | body outline to mask surface "
               f"median {np.median(body):4.1f} p90 {np.percentile(body, 90):4.1f} mm | closed canal "
               f"median {np.median(canal):4.1f} p90 {np.percentile(canal, 90):4.1f} mm")
-        side = canal_side_walls(model, mask)
-        if len(side):
+        walls = canal_side_walls(model, mask)
+        if len(walls):
             print(f"{'':12s} canal walls toward the pedicles beyond the mask's: median "
-                  f"{np.median(side):+4.1f} mm; over 1.5 mm into the bone on "
-                  f"{np.mean(side > 1.5):4.0%} of {len(side)} rays, over 1 mm inside the "
-                  f"canal on {np.mean(side < -1.0):4.0%}")
+                  f"{np.median(walls):+4.1f} mm; over 1.5 mm into the bone on "
+                  f"{np.mean(walls > 1.5):4.0%} of {len(walls)} rays, over 1 mm inside the "
+                  f"canal on {np.mean(walls < -1.0):4.0%}")
         for side, ped in sorted(model.pedicles.items()):
             d = mask.surface_distance(ped.outline)
             # signed (+ outside the mask) on the outline's lateral side, where the lateral
