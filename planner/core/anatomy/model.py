@@ -17,10 +17,11 @@ from planner.core.anatomy.canal import CanalSection, canal_section
 from planner.core.anatomy.canal_stack import (CLOSED_RING_FRACTION, canal_axis,
                                               canal_front_depth, canal_line, canal_stack)
 from planner.core.anatomy.frame import Frame, unit
-from planner.core.anatomy.frame_fit import (AXIS_DISAGREEMENT_DEG, Endplates, ModelError,
-                                            angle_deg, closed_ring, first_frame,
-                                            frame_and_canal, lost_canal, posterior_wall_depth,
-                                            settle, tilted_start)
+from planner.core.anatomy.frame_fit import (AXIS_DISAGREEMENT_DEG,
+                                            SETTLE_NEAR_WALL_FRACTION, Endplates,
+                                            ModelError, angle_deg, closed_ring, first_frame,
+                                            frame_and_canal, lost_canal,
+                                            posterior_wall_depth, settle, tilted_start)
 from planner.core.anatomy.pedicle import Pedicle, find_pedicle
 from planner.core.anatomy.stack import OutlineStack
 from planner.core.volume import Volume
@@ -176,6 +177,20 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         if redo is not None and \
                 angle_deg(canal_axis(redo[4]), redo[0].cranial) <= AXIS_DISAGREEMENT_DEG:
             f, endplates, height, sec, canal = redo
+    elif canal and canal_axis(canal) is None:
+        # a closed ring but no line along the canal: from a click near an endplate the
+        # first frame can lean (TPTBox L3, from the mask's seed 2 mm above the inferior
+        # endplate: 14 degrees off the spine, its canal walled above the mid-height only,
+        # and the frame settled there, the centre 6 mm behind the body's middle); start
+        # again from the body's centre it found, kept where the canal then has a line
+        # that agrees with the frame
+        try:
+            redo = frame_and_canal(volume, f.origin, Frame.patient(f.origin))
+        except ModelError:
+            redo = None
+        axis = None if redo is None else canal_axis(redo[4])
+        if axis is not None and angle_deg(axis, redo[0].cranial) <= AXIS_DISAGREEMENT_DEG:
+            f, endplates, height, sec, canal = redo
     if canal:
         settled = settle(volume, f, canal)
         if settled is not None:
@@ -198,11 +213,15 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "
                         f"margin is widened by {thickness / 2:.1f} mm")
     centres = [f.origin + f.cranial * h for h in np.arange(-0.35, 0.351, 0.07) * height]
-    outlines = consistent_outlines([body_outline(volume, f, c, slab_mm=3.0, back_wall_mm=d,
-                                                 wall_at_most_mm=cap)
-                                    for c, (d, cap) in zip(centres,
-                                                           _canal_fronts(canal, f, centres))],
-                                   f.left)
+    # a settled centre lies near the body's middle: a wall found nearer than half the
+    # others is a trabecula inside the body, not its cortex (TPTBox L3, noisy osteoporotic
+    # bone: the rays of its lower half stopped on trabeculae, the outline 2.7 mm from the
+    # mask's surface at the median; 1.8 mm without them)
+    near = SETTLE_NEAR_WALL_FRACTION if UNSETTLED_WARNING not in warnings else 0.0
+    outlines = consistent_outlines(
+        [body_outline(volume, f, c, slab_mm=3.0, back_wall_mm=d, wall_at_most_mm=cap,
+                      near_wall_fraction=near)
+         for c, (d, cap) in zip(centres, _canal_fronts(canal, f, centres))], f.left)
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}

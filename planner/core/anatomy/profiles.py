@@ -240,6 +240,7 @@ def consistent_in_height(radii: np.ndarray, window: int = 5, tol_mm: float = 2.0
     """A stack of outlines' radii (sections at successive heights, same rays) with each
     radius that differs by more than ``tol_mm`` from the median of its ray over
     ``window`` sections around it replaced by that median; and where that was done.
+    NaN radii (known wrong) neither vote nor are repaired.
 
     Walls run smoothly along the spine's axis, but a ray in one plane can stop on a
     sclerotic trabecula or run through a vein's foramen into the marrow."""
@@ -251,7 +252,9 @@ def consistent_in_height(radii: np.ndarray, window: int = 5, tol_mm: float = 2.0
         near = radii[max(0, n - half):n + half + 1]
         if len(near) < 3:
             continue
-        med = np.median(near, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)    # all-NaN: nothing to repair
+            med = np.nanmedian(near, axis=0)
         odd[n] = np.abs(radii[n] - med) > tol_mm
         out[n] = np.where(odd[n], med, radii[n])
     return out, odd

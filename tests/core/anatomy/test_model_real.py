@@ -459,6 +459,22 @@ def test_a_click_near_the_centre_of_a_tilted_body_builds_its_model():
     assert sorted(model.pedicles) == ["left", "right"]
 
 
+def test_a_click_near_an_endplate_does_not_lean_the_frame():
+    """TPTBox L3 from the seed 2 mm above its inferior endplate: the first frame leaned 14
+    degrees off the spine, the canal was walled above the body's mid-height only (no line
+    along it) and the frame settled there, the centre 6.4 mm behind the middle of the
+    body front to back. The model now starts again from the body's centre it found."""
+    vol, mask, seed = _level("tptbox-L3")
+    model = build_model(vol, seed)
+    middle = _middle_of_run(mask, model.centre, model.frame.anterior)
+    assert middle is not None and abs(middle) < 1.5
+    folder = shared_path("tptbox-L3")
+    below, above = (_mask(folder / "sub-ct_seg-vert_label-22_msk.nii.gz", (label,))
+                    for label in (23, 21))
+    spine = spine_direction(below, mask, above)
+    assert np.degrees(np.arccos(abs(spine @ model.frame.cranial))) < 8.0
+
+
 @pytest.mark.parametrize("case,off", [("abdomen-L1", True), ("abdomen-L5", True),
                                       ("abdomen-L3", False), ("chest-T8", False),
                                       ("abdomen-L2", False)])
