@@ -84,9 +84,6 @@ def _estimate_frame(volume: Volume, seed: np.ndarray, prior: Frame,
     on the last round's estimate instead of failing."""
     f = Frame.from_axes(seed, prior.anterior, prior.cranial)
     centre = np.asarray(seed, float)
-    endplates = None
-    height = np.nan
-    outline = None
     last = None
     for _ in range(3):
         outline = _frame_outline(volume, f, centre, before_canal)
@@ -396,8 +393,8 @@ def first_frame(volume: Volume, seed: np.ndarray
     # last, the scanner's axis again, keeping the last round that found the endplates:
     # on osteoporotic bone a faint endplate found along one axis can be lost along the
     # next (abdomen L2 on 3 mm slices: the wedge rule turned the axis 9 degrees and the
-    # superior endplate, 20 HU over the core, was no longer found; a click 4 mm inside the
-    # body had no model, "click inside a vertebral body, not a disc")
+    # superior endplate, 20 HU over the core, was no longer found; a click 6 mm inside the
+    # body had no model, "click inside a vertebral body")
     try:
         return frame_and_canal(volume, seed, Frame.patient(seed), keep_last=True)
     except ModelError:
