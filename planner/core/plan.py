@@ -77,6 +77,7 @@ def posterior_surface(volume, start: np.ndarray, back: np.ndarray, max_mm: float
     dense = _outermost_run(hu >= BONE_END_HU, run, 0)
     if dense is None:
         return None
+    dense = _faint_cortex_edge(hu, dense, run)
     joined = dense
     while joined + 1 < len(s) and hu[joined + 1] >= SOFT_TISSUE_MAX_HU:
         joined += 1
@@ -85,6 +86,27 @@ def posterior_surface(volume, start: np.ndarray, back: np.ndarray, max_mm: float
     if faint is not None and s[faint] - s[dense] > FAINT_BONE_BEYOND_MM:
         return start + s[faint] * back
     return start + s[dense] * back
+
+
+def _faint_cortex_edge(hu: np.ndarray, k: int, run: int) -> int:
+    """The outer end ``k`` of a bone run moved out to the half maximum between its peak and
+    the soft tissue behind it, where that lies under ``BONE_END_HU``: a cortex peaking under
+    twice the threshold (osteoporotic, 3 mm slices: abdomen L1's lamina at 165 HU) has its
+    surface further out than where it reaches the threshold (the mask's surface 3.5 mm
+    behind the first 150 HU, the entry buried in the bone)."""
+    near = int(round(FAINT_BONE_BEYOND_MM / SURFACE_STEP_MM))
+    peak = float(hu[max(0, k - run - near):k + 1].max())
+    behind = hu[k + 1:k + 1 + 2 * near]
+    if len(behind) == 0:
+        return k
+    # fat behind (-70 HU) would put the half maximum in the blur: soft tissue counts as 0;
+    # never below faint bone (muscle blurred onto a faint lamina reads 60-90 HU)
+    half = max((peak + max(0.0, float(behind.min()))) / 2.0, FAINT_BONE_HU)
+    if half >= BONE_END_HU:
+        return k
+    while k + 1 < len(hu) and hu[k + 1] >= half:
+        k += 1
+    return k
 
 
 def _outermost_run(bone: np.ndarray, run: int, lowest: int) -> int | None:

@@ -3,6 +3,7 @@ outside in, also where the bone is osteoporotic (fainter than bone's usual densi
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from planner.core.plan import posterior_surface
 from planner.core.volume import Volume
@@ -52,3 +53,33 @@ def test_faint_bone_beyond_soft_tissue_is_not_joined():
 
 def test_no_bone_on_the_line():
     assert posterior_surface(_layers([(40.0, 50.0)]), START, BACK) is None
+
+
+def _blurred(layers: list[tuple[float, float]], behind_hu: float, sigma_mm: float) -> Volume:
+    vol = _layers(layers)
+    arr = vol.array.astype(np.float32)
+    y = np.arange(arr.shape[1]) - 10.0
+    arr[:, y >= layers[-1][1], :] = behind_hu
+    arr = ndimage.gaussian_filter1d(arr, sigma_mm, axis=1)
+    return Volume(np.rint(arr).astype(np.int16), vol.affine)
+
+
+@pytest.mark.parametrize("behind_hu, lowest", [(40.0, 11.0), (-80.0, 10.0)])
+def test_faint_cortex_surface_at_half_maximum(behind_hu, lowest):
+    """Faint bone (180 HU, osteoporotic on thick slices) to 12 mm, blurred over 2 mm: it
+    reaches 150 HU 1.7 mm inside its face; the surface is where it has fallen half way to
+    the soft tissue behind, not the first 150 HU (abdomen L1's lamina at 165 HU: the mask's
+    surface 3.5 mm further out, the entry buried in the bone). Fat behind counts as 0 HU:
+    its own half maximum lies in the blur (chest T12: at 65 HU, soft tissue by the mask),
+    so the entry stays up to 2 mm inside the bone there."""
+    vol = _blurred([(180.0, 12.0)], behind_hu, 2.0)
+    entry = posterior_surface(vol, START, BACK)
+    assert lowest <= entry[1] <= 12.5
+
+
+def test_dense_cortex_surface_stays_at_the_threshold():
+    """Dense bone (600 HU) reaches 150 HU outside its half maximum: the surface stays
+    there (the needle docks on bone, not in the blur in front of it)."""
+    vol = _blurred([(600.0, 12.0)], 40.0, 2.0)
+    entry = posterior_surface(vol, START, BACK)
+    assert 12.0 <= entry[1] <= 14.0
