@@ -402,4 +402,12 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
                                  f"{g} suggested")
             trajs[n] = Trajectory(t.side, t.entry, t.target, g, t.approach)
     plan.trajectories = trajs
+    for t in trajs:
+        failed = [c["id"] for c in judge(volume, model, t, s)["checks"]
+                  if c["verdict"] == FAIL]
+        if failed:
+            plan.warnings.append(
+                f"no {t.side} {approach} path found that fails no check: the suggested one "
+                f"fails the {', '.join(failed)} check{'s' if len(failed) > 1 else ''}; move "
+                "it or choose another approach")
     return plan

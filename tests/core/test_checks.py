@@ -199,3 +199,19 @@ def test_no_needle_passes_on_a_model_that_may_be_off_the_body(sample_volume, mod
     unsure = dataclasses.replace(model, warnings=[*model.warnings, UNSETTLED_WARNING])
     for t in passing:
         assert judge(sample_volume, unsure, t)["verdict"] == "warn"
+
+
+def test_a_suggested_path_that_fails_a_check_says_so(sample_volume, models):
+    """Where no line through the pedicle fails no check (here tips asked 3 mm from the
+    anterior cortex, under the 5 mm fail threshold), the plan still suggests the best one
+    and says which checks it fails, for each side: a red needle is never left
+    unexplained."""
+    model, _ = models["L1"]
+    plan = suggest_plan(sample_volume, model, settings=CheckSettings(anterior_target_mm=3.0))
+    assert len(plan.trajectories) == 2
+    for t in plan.trajectories:
+        assert judge(sample_volume, model, t,
+                     CheckSettings(anterior_target_mm=3.0))["verdict"] == "fail"
+        assert any(w.startswith(f"no {t.side} bipedicular path") and "anterior_cortex" in w
+                   for w in plan.warnings)
+    assert not any("fails no check" in w for w in suggest_plan(sample_volume, model).warnings)
