@@ -56,6 +56,8 @@ def test_no_bone_on_the_line():
 
 
 def _blurred(layers: list[tuple[float, float]], behind_hu: float, sigma_mm: float) -> Volume:
+    """``_layers`` with ``behind_hu`` beyond the last slab, blurred along y by a Gaussian of
+    ``sigma_mm`` (1 mm voxels): a thick slice's blur across the bone's surface."""
     vol = _layers(layers)
     arr = vol.array.astype(np.float32)
     y = np.arange(arr.shape[1]) - 10.0
