@@ -16,8 +16,17 @@ def no_leaked_render_windows():
     assert not leaked, f"render windows left open: {leaked}"
 
 
+@pytest.fixture(scope="session")
+def sample_surface(sample_volume):
+    """The sample case's bone surface, extracted once (about 1 s) for every window that
+    shows it: the views only read it."""
+    from planner.render.surface_scene import bone_surface
+
+    return bone_surface(sample_volume)
+
+
 @pytest.fixture
-def window(qtbot, sample_volume):
+def window(qtbot, sample_volume, sample_surface):
     """The main window showing the built-in sample case."""
     from planner.app import configure_vtk
     from planner.ui.main_window import MainWindow
@@ -30,7 +39,7 @@ def window(qtbot, sample_volume):
     win.show()
     qtbot.waitExposed(win)
     win.set_layout("Slices and 3D")
-    win.set_volume(sample_volume)
+    win.set_volume(sample_volume, sample_surface)
     render(win)
     yield win
     win.undo_stack.setClean()
