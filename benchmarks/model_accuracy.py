@@ -101,7 +101,7 @@ def canal_at_the_pedicles(model, mask: LabelMask) -> np.ndarray:
         sign = 1.0 if side == "left" else -1.0
         h0 = float((ped.isthmus - f.origin) @ f.cranial)
         for h in np.arange(h0 - 4.0, h0 + 4.01, 1.0):
-            c, r = stack._section_at(np.array([h]))
+            c, r = stack.section_at(np.array([h]))
             if mask.contains(c)[0]:
                 continue
             for k, a in enumerate(stack.angles):

@@ -272,9 +272,7 @@ def settle(volume: Volume, f: Frame, canal: list[CanalSection]
     def measure(centre: np.ndarray, near: tuple[float, float] | None):
         on_line = point + axis * float((centre - point) @ axis)
         fr = Frame.from_axes(centre, centre - on_line, axis)
-        outline = body_outline(volume, fr, centre, slab_mm=FRAME_SLAB_MM,
-                               back_wall_mm=canal_front_depth(canal, fr, centre),
-                               near_wall_fraction=SETTLE_NEAR_WALL_FRACTION)
+        outline = _settle_outline(volume, fr, canal)
         if outline.fraction_found < 0.5:
             return None
         sup, inf = endplate_points(volume, fr, outline, near_mm=near)
@@ -321,6 +319,14 @@ def settle(volume: Volume, f: Frame, canal: list[CanalSection]
     return fr, _settled_endplates(volume, fr, canal, sup, inf), height
 
 
+def _settle_outline(volume: Volume, f: Frame, canal: list[CanalSection]) -> Outline:
+    """The body's outline through the frame's origin as the settling measures it: closed
+    at the canal's front wall, walls nearer than half the others not trusted."""
+    return body_outline(volume, f, f.origin, slab_mm=FRAME_SLAB_MM,
+                        back_wall_mm=canal_front_depth(canal, f, f.origin),
+                        near_wall_fraction=SETTLE_NEAR_WALL_FRACTION)
+
+
 ENDPLATE_RINGS = (0.3, 0.55, 0.75)    # fractions of the outline's radii
 ENDPLATE_RING_RAYS = 24
 ENDPLATE_MIN_POINTS = 12
@@ -336,9 +342,7 @@ def _settled_endplates(volume: Volume, f: Frame, canal: list[CanalSection],
     (2-5 with the rings); over 17 levels (four clicks each) the median error fell from
     9.0 to 5.7 degrees (superior) and 5.1 to 4.2 (inferior)."""
     centre, axis = f.origin, f.cranial
-    outline = body_outline(volume, f, centre, slab_mm=FRAME_SLAB_MM,
-                           back_wall_mm=canal_front_depth(canal, f, centre),
-                           near_wall_fraction=SETTLE_NEAR_WALL_FRACTION)
+    outline = _settle_outline(volume, f, canal)
     near = (float(np.median((sup - centre) @ axis)),
             float(np.median((centre - inf) @ axis)))
     rings = [endplate_points(volume, f, outline, scale=k, n=ENDPLATE_RING_RAYS,

@@ -33,7 +33,7 @@ class OutlineStack:
         self.surface = pts.reshape(-1, 3)
         self._tree = cKDTree(self.surface)
 
-    def _section_at(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def section_at(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre and radii interpolated at heights h (clamped to the stack)."""
         h = np.clip(h, self.heights[0], self.heights[-1])
         i = np.clip(np.searchsorted(self.heights, h) - 1, 0, len(self.heights) - 2) \
@@ -51,7 +51,7 @@ class OutlineStack:
         in that direction)."""
         p = np.atleast_2d(p)
         h = (p - self.frame.origin) @ self.frame.cranial
-        c, r = self._section_at(h)
+        c, r = self.section_at(h)
         d = p - c
         x, y = d @ self.frame.left, d @ self.frame.anterior
         ang = np.mod(np.arctan2(y, x), 2 * np.pi)
