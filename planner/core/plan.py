@@ -147,7 +147,9 @@ def _through_pedicle(volume, model, side: str, offsets_mm, gauge: str, approach:
     surface.
 
     The lines whose entry sits on the convention's hour on the AP view (within
-    ``CLOCK_ON_THE_HOUR``) are judged (all of them when none does). Best: the best
+    ``CLOCK_ON_THE_HOUR``) are judged (all of them when none does); where each of those
+    fails a check, so are the lines the clock check still passes (within
+    ``clock_pass_hours``), chosen from when one of them ranks higher. Best: the best
     verdict, then the fewest failing checks; among those, the lines with
     nearly the most bone between the needle and the nearest pedicle wall or the canal
     (within ``ROOM_TIE_MM``, counted up to 1 mm past the medial pass threshold) are equally
@@ -186,18 +188,36 @@ def _through_pedicle(volume, model, side: str, offsets_mm, gauge: str, approach:
     if not on_hour:
         return Trajectory(side, entry_at_clock(volume, model, side, hour), tips[0], gauge,
                           approach)
-    judged = []
-    for _, entry, tip, q, x in on_hour:
-        t = Trajectory(side, entry, tip, gauge, approach)
-        judged.append(_rank(volume, model, t, s) + (t, q, x))
+    judged = _judged(volume, model, side, on_hour, gauge, approach, s)
     top = max(j[0] for j in judged)
+    hours = CLOCK_ON_THE_HOUR if any(x[0] <= CLOCK_ON_THE_HOUR for x in lines) else np.inf
+    if top[1] < 0 and hours < s.clock_pass_hours:
+        # every line on the hour fails a check: the lines the clock check still passes
+        # may not (chest T7 right, a pedicle 4.5 mm wide: on the hour each line failed the
+        # endplate or the inferior wall check, and the one suggested left the vertebra's
+        # mask by 1.3 mm; 0.7 h off the hour, lines failing none)
+        wider = [x for x in lines if CLOCK_ON_THE_HOUR < x[0] <= s.clock_pass_hours]
+        more = _judged(volume, model, side, wider, gauge, approach, s)
+        if more and max(j[0] for j in more) > top:
+            judged, hours = more, s.clock_pass_hours
+            top = max(j[0] for j in judged)
     best_room = max(j[1] for j in judged if j[0] == top)
     good = [j for j in judged if j[0] == top and j[1] >= best_room - ROOM_TIE_MM]
     entries = np.array([j[2].entry for j in good])
     spread = np.linalg.norm(entries[:, None] - entries[None], axis=2).sum(axis=1)
     start = good[int(np.argmin(spread))]
-    rules = (len(through_end) >= MIN_LINES, any(x[0] <= CLOCK_ON_THE_HOUR for x in lines))
+    rules = (len(through_end) >= MIN_LINES, hours)
     return _centred(volume, model, side, start, (min(offsets_mm), max(offsets_mm)), rules, s)
+
+
+def _judged(volume, model, side: str, lines: list, gauge: str, approach: str,
+            s: CheckSettings) -> list[tuple]:
+    """(tier, room, trajectory, isthmus crossing, tip offset) of each line."""
+    out = []
+    for _, entry, tip, q, x in lines:
+        t = Trajectory(side, entry, tip, gauge, approach)
+        out.append(_rank(volume, model, t, s) + (t, q, x))
+    return out
 
 
 def _line(volume, model, side: str, q: np.ndarray, tip: np.ndarray, hour: float
@@ -242,17 +262,17 @@ CENTRE_ENTRY_DRIFT_MM = 2.0
 
 
 def _centred(volume, model, side: str, start: tuple, tip_range: tuple[float, float],
-             rules: tuple[bool, bool], s: CheckSettings) -> Trajectory:
+             rules: tuple[bool, float], s: CheckSettings) -> Trajectory:
     """The line moved, a fraction of a millimetre at a time, to where the walls leave the
     most bone: its crossing of the isthmus in the isthmus plane, its tip across (within
     ``tip_range`` from the midline), keeping its tier, its entry within
-    ``CENTRE_ENTRY_DRIFT_MM`` of where it was, on the clock hour and through the
-    pedicle's end where those rules held (``rules``)."""
+    ``CENTRE_ENTRY_DRIFT_MM`` of where it was, within the hours of the clock hour the
+    choice allowed and through the pedicle's end where that rule held (``rules``)."""
     tier, room, t, q, x = start
     entry = t.entry
     ped = model.pedicles[side]
     hour = CLOCK_TARGET[side]
-    through_end, on_hour = rules
+    through_end, hours = rules
     for step in CENTRE_STEPS_MM:
         for _ in range(CENTRE_MOVES):
             best = None
@@ -264,7 +284,7 @@ def _centred(volume, model, side: str, start: tuple, tip_range: tuple[float, flo
                 line = _line(volume, model, side, nq,
                              _tips(model, side, [nx], s, TIP_HEIGHT)[0], hour)
                 if line is None or np.linalg.norm(line[1] - entry) > CENTRE_ENTRY_DRIFT_MM \
-                        or (on_hour and line[0] > CLOCK_ON_THE_HOUR) \
+                        or line[0] > hours \
                         or (through_end and not _through_end(model, side, line[1], line[2])):
                     continue
                 nt = Trajectory(side, line[1], line[2], t.gauge, t.approach)

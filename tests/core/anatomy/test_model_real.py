@@ -356,6 +356,24 @@ def test_suggested_gauge_fits_the_line_not_only_the_pedicle(case):
         assert per_side >= 1.0 or traj.gauge == GAUGES_BY_SIZE[-1], (traj.side, traj.gauge)
 
 
+def test_a_narrow_pedicle_leaves_the_hour_before_failing_a_check():
+    """Chest T7 right, a pedicle 4.5 mm wide by its mask: every line whose entry sits on
+    2:00 failed the endplate or the inferior wall check, and the one suggested left the
+    vertebra's mask by 1.3 mm. Lines the clock check still passes (within an hour) fail
+    none: one of those is suggested, and it meets the bar."""
+    from planner.core.checks.judge import judge
+    from planner.core.plan import suggest_plan
+    from tests.core.anatomy.mask_bar import bar_failures
+
+    vol, mask, seed = _level("chest-T7")
+    model = build_model(vol, seed)
+    traj = next(t for t in suggest_plan(vol, model).trajectories if t.side == "right")
+    checks = {c["id"]: c["verdict"] for c in judge(vol, model, traj)["checks"]}
+    assert "fail" not in checks.values(), checks
+    assert checks["entry_clock"] == "pass"
+    assert bar_failures(vol, mask, model, traj) == []
+
+
 def test_canal_walls_of_a_thin_osteoporotic_cortex():
     """Thorax CT (1.5 mm), T12: the body's posterior cortex peaks at only 150-160 HU. The
     canal's closed sections lie on the mask's inner surface and do not run into the bone
