@@ -192,6 +192,17 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         if axis is not None and angle_deg(axis, redo[0].cranial) <= AXIS_DISAGREEMENT_DEG:
             f, endplates, height, sec, canal = redo
     if canal:
+        axis = canal_axis(canal)
+        if axis is not None and angle_deg(axis, f.cranial) > AXIS_DISAGREEMENT_DEG:
+            # the canal's sections were cut across the frame's axis, leaning far off the
+            # canal's own line (chest T9 from a click near the posterior wall: 50 degrees):
+            # in the settling's frames none of their rays faces forward, the body's outline
+            # found no canal front to close at, ran on through the canal to the lamina and
+            # settled 5 mm behind the body's centre; cut them across the canal's line
+            along = Frame.from_axes(f.origin, f.anterior, axis if axis @ f.cranial >= 0
+                                    else -axis)
+            sec = canal_section(volume, along, canal_line(canal, along.cranial)[0])
+            canal = canal_stack(volume, along, sec, height)
         settled = settle(volume, f, canal)
         if settled is not None:
             f, endplates, height = settled
