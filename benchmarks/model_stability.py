@@ -6,7 +6,9 @@ body's mask at least 4 mm inside it) and prints the largest spread, over the cli
 the centre, the cranial axis, the endplates (where their planes cross the clicks' common
 axis), the pedicles' isthmus centres and the suggested needles' entries and tips; and how
 many of the suggested needles, two per click, meet the bar (tests/core/anatomy/mask_bar.py)
-against the vertebra's mask.
+against the vertebra's mask. At the end: the needles meeting the bar over all levels, and
+on how many levels every click built a model whose centre lies within 0.5 mm of the
+clicks' median (the issue's stability target).
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
@@ -56,6 +58,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
     volumes = {}
+    levels, steady, needles_met, needles = 0, 0, 0, 0
     for name, ct, mask_path, labels, seed_mask, _ in cases():
         if args.prefixes and not any(name.startswith(p) for p in args.prefixes):
             continue
@@ -87,6 +90,9 @@ def main() -> None:
                 out[f"entry-{t.side}"].append(t.entry)
                 out[f"tip-{t.side}"].append(t.target)
                 met += not bar_failures(volume, mask, m, t)
+        levels += 1
+        needles += 2 * (len(axes) + failed)
+        needles_met += met
         if not axes:
             print(f"{name:12s} no model from any click")
             continue
@@ -104,9 +110,12 @@ def main() -> None:
                                                      f"({len(v)})")
                          for k, v in out.items() if v)
         clicked = len(axes) + failed
+        steady += spread(out["centre"]) <= 0.5 and not failed
         print(f"{name:12s} {len(axes)}/{clicked} models, {np.median(times):.2f} s "
               f"| bar {met:2d}/{2 * clicked} needles | axis {tilt:4.1f} deg | "
               f"mm: {parts}")
+    print(f"bar met by {needles_met} of {needles} needles; the centre within 0.5 mm from "
+          f"every click on {steady} of {levels} levels")
 
 
 if __name__ == "__main__":
