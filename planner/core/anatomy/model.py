@@ -144,8 +144,8 @@ def _within_the_scan(volume: Volume, f: Frame, endplates: Endplates) -> None:
 
 
 def _from_centre(volume: Volume, f: Frame) -> tuple | None:
-    """The frame and canal found again from the body's centre ``f`` found, along the
-    scanner's axis; None when none is found."""
+    """The frame and canal found again from the origin of ``f`` (the body's centre found
+    so far), along the scanner's axis; None when no body is found there."""
     try:
         return frame_and_canal(volume, f.origin, Frame.patient(f.origin))
     except ModelError:

@@ -241,6 +241,17 @@ def test_a_start_along_the_canal_does_not_take_the_fat_behind_the_laminae():
         assert mask.contains(ped.isthmus[None])[0], ped.side
 
 
+def _seed_and_click_models(chest, label: int, offset):
+    """The chest CT's models of a level from its mask's seed and from a click ``offset``
+    mm from it (inside the mask)."""
+    vol, mask_path = chest
+    mask = _mask(mask_path, (label,))
+    seed = mask.body_seed()
+    click = seed + np.array(offset)
+    assert mask.contains(click[None])[0]
+    return build_model(vol, seed), build_model(vol, click)
+
+
 @pytest.mark.parametrize("label,offset", [(37, [-7.79, 2.87, 4.43]),
                                           (37, [-1.46, -4.86, -3.07]),
                                           (40, [-5.99, 3.45, -2.28])])
@@ -251,13 +262,7 @@ def test_a_frame_that_wanders_instead_of_settling_still_forgets_the_click(chest,
     and the first frame, which follows the click, was kept: the centre 3.9-5.5 mm from
     the model of the mask's seed, its height 1.7-1.9 mm off. The mean of the last rounds
     is the fixed point now."""
-    vol, mask_path = chest
-    mask = _mask(mask_path, (label,))
-    seed = mask.body_seed()
-    click = seed + np.array(offset)
-    assert mask.contains(click[None])[0]
-    reference = build_model(vol, seed)
-    model = build_model(vol, click)
+    reference, model = _seed_and_click_models(chest, label, offset)
     assert np.linalg.norm(model.centre - reference.centre) < 0.5
     # the endplates, on 2.5 mm slices, to under half a slice (were 1.7-1.9 mm apart)
     assert abs(model.height_mm - reference.height_mm) < 1.0
@@ -273,13 +278,7 @@ def test_clicks_near_the_posterior_wall_find_the_canal_and_the_centre(chest, off
     canal's line. From the second, the canal was sought 46 mm behind the body, in the fat
     behind the laminae (no closed ring, no pedicles); it is now sought again from the
     body's centre found, where it is found closed."""
-    vol, mask_path = chest
-    mask = _mask(mask_path, (35,))
-    seed = mask.body_seed()
-    click = seed + np.array(offset)
-    assert mask.contains(click[None])[0]
-    reference = build_model(vol, seed)
-    model = build_model(vol, click)
+    reference, model = _seed_and_click_models(chest, 35, offset)
     assert np.linalg.norm(model.centre - reference.centre) < 0.5
     assert np.degrees(np.arccos(model.frame.cranial @ reference.frame.cranial)) < 3.0
     assert sorted(model.pedicles) == ["left", "right"]
