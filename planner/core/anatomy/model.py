@@ -143,6 +143,13 @@ def _within_the_scan(volume: Volume, f: Frame, endplates: Endplates) -> None:
                              "may be cut by it and cannot be modelled")
 
 
+def _canal_across(volume: Volume, f: Frame, canal: list[CanalSection], height: float
+                  ) -> tuple[CanalSection, list[CanalSection]]:
+    """The canal's sections cut again across ``f``'s axis, from the canal's centre line."""
+    sec = canal_section(volume, f, canal_line(canal, f.cranial)[0])
+    return sec, canal_stack(volume, f, sec, height)
+
+
 def _from_centre(volume: Volume, f: Frame) -> tuple | None:
     """The frame and canal found again from the origin of ``f`` (the body's centre found
     so far), along the scanner's axis; None when no body is found there."""
@@ -221,13 +228,11 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             # settled 5 mm behind the body's centre; cut them across the canal's line
             along = Frame.from_axes(f.origin, f.anterior, axis if axis @ f.cranial >= 0
                                     else -axis)
-            sec = canal_section(volume, along, canal_line(canal, along.cranial)[0])
-            canal = canal_stack(volume, along, sec, height)
+            sec, canal = _canal_across(volume, along, canal, height)
         settled = settle(volume, f, canal)
         if settled is not None:
             f, endplates, height = settled
-            sec = canal_section(volume, f, canal_line(canal, f.cranial)[0])
-            canal = canal_stack(volume, f, sec, height)
+            sec, canal = _canal_across(volume, f, canal, height)
         else:
             # on every level of our data where it failed the model was off (abdomen L1:
             # its centre 12 mm behind the body's; L5: 21 mm, its height 36 mm against 27)
