@@ -184,13 +184,13 @@ def _through_pedicle(volume, model, side: str, offsets_mm, gauge: str, approach:
     # them, one 1.25 mm from it)
     through_end = [x for x in lines if _through_end(model, side, x[1], x[2])]
     lines = through_end if len(through_end) >= MIN_LINES else lines
-    on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR] or lines
-    if not on_hour:
+    if not lines:
         return Trajectory(side, entry_at_clock(volume, model, side, hour), tips[0], gauge,
                           approach)
-    judged = _judged(volume, model, side, on_hour, gauge, approach, s)
+    on_hour = [x for x in lines if x[0] <= CLOCK_ON_THE_HOUR]
+    hours = CLOCK_ON_THE_HOUR if on_hour else np.inf
+    judged = _judged(volume, model, side, on_hour or lines, gauge, approach, s)
     top = max(j[0] for j in judged)
-    hours = CLOCK_ON_THE_HOUR if any(x[0] <= CLOCK_ON_THE_HOUR for x in lines) else np.inf
     if top[1] < 0 and hours < s.clock_pass_hours:
         # every line on the hour fails a check: the lines the clock check still passes
         # may not (chest T7 right, a pedicle 4.5 mm wide: on the hour each line failed the
