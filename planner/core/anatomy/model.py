@@ -150,6 +150,20 @@ def _canal_across(volume: Volume, f: Frame, canal: list[CanalSection], height: f
     return sec, canal_stack(volume, f, sec, height)
 
 
+def _canal_from_middle(volume: Volume, f: Frame, canal: list[CanalSection], height: float
+                       ) -> tuple[CanalSection, list[CanalSection]] | None:
+    """The canal tracked again from the body's mid-height, where it was lost: the section
+    first found can lie where the ring is closed by the laminae well behind the canal (TPTBox
+    L3 from a click 9 mm left of the centre: its centroid 28 mm behind the body's centre, the
+    canal's below it 22 mm, too far to be followed), and the stack copied its outline down
+    through the body's mid-height with no walls. None when no closed ring is found there."""
+    point, _ = canal_line(canal, f.cranial)
+    sec = canal_section(volume, f, point + f.cranial * float((f.origin - point) @ f.cranial))
+    if not sec.walled.mean() >= CLOSED_RING_FRACTION:
+        return None
+    return sec, canal_stack(volume, f, sec, height)
+
+
 def _from_centre(volume: Volume, f: Frame) -> tuple | None:
     """The frame and canal found again from the origin of ``f`` (the body's centre found
     so far), along the scanner's axis; None when no body is found there."""
@@ -214,10 +228,15 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
         # endplate: 14 degrees off the spine, its canal walled above the mid-height only,
         # and the frame settled there, the centre 6 mm behind the body's middle); start
         # again from the body's centre it found, kept where the canal then has a line
-        # that agrees with the frame
+        # that agrees with the frame; else the canal alone, tracked again from the body's
+        # mid-height (``_canal_from_middle``)
         redo = _from_centre(volume, f)
         if _agrees(redo):
             f, endplates, height, sec, canal = redo
+        else:
+            again = _canal_from_middle(volume, f, canal, height)
+            if again is not None and _agrees((f, endplates, height) + again):
+                sec, canal = again
     if canal:
         axis = canal_axis(canal)
         if axis is not None and angle_deg(axis, f.cranial) > AXIS_DISAGREEMENT_DEG:

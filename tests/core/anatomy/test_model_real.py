@@ -527,6 +527,20 @@ def test_a_click_near_an_endplate_does_not_lean_the_frame():
     assert np.degrees(np.arccos(abs(spine @ model.frame.cranial))) < 8.0
 
 
+def test_a_canal_lost_below_its_first_section_is_tracked_again_from_the_middle():
+    """TPTBox L3 from a click 9 mm inside the mask, 7 mm right of the seed: the canal's
+    first section lay 28 mm behind the body's centre, where the laminae close the ring;
+    below it the canal's centre lies 22 mm behind, too far to be followed, and the stack
+    copied the first outline down through the mid-height with no walls. With no canal
+    front there the body's outline ran on into the canal and the frame settled 7 mm
+    behind the middle of the body, with no word."""
+    vol, mask, seed = _level("tptbox-L3")
+    model = build_model(vol, seed + np.array([-7.095, -1.146, 8.738]))
+    middle = _middle_of_run(mask, model.centre, model.frame.anterior)
+    assert middle is not None and abs(middle) < 1.5
+    assert model.settled
+
+
 @pytest.mark.parametrize("case,off,within", [("abdomen-L5", True, None),
                                              ("abdomen-L3", False, 3.0),
                                              ("chest-T8", False, 3.0),
