@@ -308,7 +308,7 @@ def _into_body(volume, model, start: np.ndarray, tip: np.ndarray, max_mm: float 
     the entry, where its check looks."""
     d = (tip - start) / np.linalg.norm(tip - start)
     s = np.arange(0.0, max_mm, 0.25)
-    inside = np.nonzero(model.body_signed_distance(start + s[:, None] * d) <= 0.0)[0]
+    inside = np.nonzero(~model.outside_body(start + s[:, None] * d))[0]
     entry = start + (s[inside[0]] if len(inside) else 0.0) * d
     ahead = np.arange(0.0, DOCK_AHEAD_MM + 0.01, 0.25)
     bone = np.nonzero(np.nan_to_num(volume.sample(entry + ahead[:, None] * d), nan=-1e3)

@@ -88,6 +88,11 @@ class VertebraModel:
         endplates), negative inside; exact near the walls, a bound elsewhere."""
         return np.maximum(self.body_stack.signed_distance(p), self.endplate_distance(p))
 
+    def outside_body(self, p: np.ndarray) -> np.ndarray:
+        """Whether points lie outside the body (``body_signed_distance`` > 0) without
+        measuring how far: the checks marching along a needle need only that."""
+        return ~self.body_stack.contains(p) | (self.endplate_distance(p) > 0)
+
     def summary(self) -> dict[str, Any]:
         loc = np.vstack([self.frame.to_local(o.points) for o in self.outlines])
         canal = None

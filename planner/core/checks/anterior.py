@@ -25,7 +25,7 @@ def tip_to_cortex_along_needle(model, traj: Trajectory) -> float:
     tip is already outside the body)."""
     s = np.arange(0.0, MARCH_MAX_MM, MARCH_STEP_MM)
     pts = traj.target + s[:, None] * traj.direction
-    outside = model.body_signed_distance(pts) > 0
+    outside = model.outside_body(pts)
     if not np.any(outside):
         return float(MARCH_MAX_MM)
     return float(s[int(np.argmax(outside))])
@@ -42,7 +42,7 @@ def anterior_cortex(model, traj: Trajectory, s: CheckSettings, margin: float
     d = tip_to_anterior_cortex(model, traj.target)
     along = tip_to_cortex_along_needle(model, traj)
     through = d < 0
-    tip_outside = bool(model.body_signed_distance(traj.target)[0] > 0)
+    tip_outside = bool(model.outside_body(traj.target)[0])
     if through or tip_outside or d < lo_w + margin:
         verdict = FAIL
     elif d < lo_p + margin or d > hi_p:

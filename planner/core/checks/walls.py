@@ -20,9 +20,8 @@ def canal_clearance(model, traj: Trajectory) -> tuple[float, np.ndarray] | None:
     if stack is None:
         return None
     pts, _ = traj.points()
-    c = stack.signed_distance(pts) - traj.radius_mm
-    k = int(np.argmin(c))
-    return float(c[k]), pts[k]
+    d, k = stack.nearest_signed_distance(pts)
+    return d - traj.radius_mm, pts[k]
 
 
 def medial_wall(model, traj: Trajectory, s: CheckSettings, margin: float) -> CheckResult:

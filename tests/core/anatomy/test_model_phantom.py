@@ -134,3 +134,15 @@ def test_a_body_cut_by_the_scans_edge_is_refused_with_that_reason(sample_volume,
     with pytest.raises(ModelError, match="scan's edge|scan ends"):
         build_model(cut(-3.0), centre)
     assert abs(build_model(cut(4.0), centre).height_mm - height) < 0.5
+
+
+def test_outside_body_agrees_with_the_signed_distance(sample_volume, lumbar):
+    """The checks marching along a needle ask only whether points are outside the body;
+    the quick answer must be the signed distance's sign, walls and endplates alike."""
+    lev = lumbar["L2"]
+    m = build_model(sample_volume, np.array(lev["body_center"]))
+    rng = np.random.default_rng(0)
+    pts = m.centre + rng.normal(0, 15, (5000, 3))
+    outside = m.outside_body(pts)
+    assert np.array_equal(outside, m.body_signed_distance(pts) > 0)
+    assert 0.2 < outside.mean() < 0.8
