@@ -22,7 +22,7 @@ CHECK_NAMES = {
     "anterior_cortex": "Anterior cortex", "lateral_wall": "Lateral wall",
     "superior_inferior_wall": "Superior/inferior wall", "endplate": "Endplates",
     "pedicle_fit": "Pedicle fit", "entry_clock": "Entry clock", "lung": "Lung and pleura",
-    "rib_head": "Rib head",
+    "rib_head": "Rib head", "fat_before_body": "Fat before the body",
 }
 SIDES = ("left", "right")
 CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)

@@ -33,6 +33,10 @@ def test_add_level_by_clicking_gives_the_suggested_plan(planned):
     axial = window.views["axial"]
     mid = (level.trajectories["left"].entry + level.trajectories["left"].target) / 2
     assert _colour_near(axial, widget_pos(axial, mid), VERDICT_RGB["unverified"]) > 3
+    # the image's own check of the path before the body, beside the model's walls
+    rows = {window.panel.table.item(r, 0).text(): window.panel.table.item(r, 2).text()
+            for r in range(window.panel.table.rowCount())}
+    assert rows["Fat before the body"] == "pass"
 
 
 def test_a_missing_pedicle_is_explained_once(planned):

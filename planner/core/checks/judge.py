@@ -27,6 +27,7 @@ def judge(volume, model, traj: Trajectory, settings: CheckSettings | None = None
               views.entry_clock(model, traj, s)]
     skin = path.skin_entry(volume, traj)
     checks.append(path.lung_and_ribs(traj, skin))
+    checks.append(path.fat_before_body(volume, model, traj))
     beside = traj.approach == "parapedicular"
     if beside:
         checks.append(path.rib_head(volume, model, traj, skin, s, m))

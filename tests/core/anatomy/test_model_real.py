@@ -663,6 +663,25 @@ def test_suggested_needles_stay_in_the_vertebra(case):
         assert bar_failures(vol, mask, model, traj) == [], (case, traj.side)
 
 
+def test_a_needle_leaving_the_vertebra_through_fat_fails_whatever_the_pedicle():
+    """Chest T8 right: a needle that leaves the vertebra's mask for 14 mm beside the
+    pedicle crosses 4.5 mm of fat before the body; the fat check, which reads the image
+    alone, fails it. The suggested needles of the level pass it."""
+    from planner.core.checks.path import fat_before_body
+    from planner.core.plan import suggest_plan
+    from planner.core.trajectory import Trajectory
+
+    vol, mask, seed = _level("chest-T8")
+    model = build_model(vol, seed)
+    traj = Trajectory("right", np.array([-21.46, 104.99, -164.59]),
+                      np.array([-9.26, 74.95, -165.43]), "11G")
+    pts, s = traj.points()
+    assert (~mask.contains(pts)).sum() * (s[1] - s[0]) > 10.0
+    assert fat_before_body(vol, model, traj).verdict == "fail"
+    for t in suggest_plan(vol, model).trajectories:
+        assert fat_before_body(vol, model, t).verdict == "pass"
+
+
 def test_few_lines_through_the_pedicle_end_do_not_narrow_the_choice(chest):
     """Chest T6 left: of 185 lines through the isthmus, one entered through the
     pedicle's posterior end; it alone was judged and suggested, 0.8 mm from the canal.
