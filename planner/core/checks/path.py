@@ -108,18 +108,20 @@ FAT_AFTER_BONE_HU = 150.0
 
 
 def fat_before_body(volume, model, traj: Trajectory) -> CheckResult:
-    """Fat on the needle's axis between its entry and the vertebral body: fat there lies
-    outside the bone (beside the pedicle, in the foramen), whatever the model's pedicle
-    says. A check that rests on the image alone: with its pedicle found in the wrong place
-    (chest T4 from a model 0.5 mm off, an isthmus outside the vertebra) a needle ran 15 mm
-    outside the vertebra's mask, 7 mm of it through fat, and every wall check, measured
-    against that pedicle, passed or warned. Marrow is no guide (osteoporotic marrow reads
-    as low as muscle), fat is: on 1440 needles round the suggested ones on our real
-    levels, the needles' stretches inside the vertebra's mask held at most 2 mm of
-    samples under -30 HU in a row (5 mm once, in a body)."""
-    rule = (f"no fat (under {FAT_HU:.0f} HU) for {FAT_RUN_FAIL_MM:.0f} mm or more in a row on "
-            "the needle's axis between the entry and the vertebral body (fat there is "
-            "outside the bone)")
+    """Fat on the needle's axis from the first bone it meets to the vertebral body: fat
+    there lies outside the bone (beside the pedicle, in the foramen), whatever the model's
+    pedicle says. A check that rests on the image alone: with its pedicle found in the
+    wrong place (chest T4 from a model 0.5 mm off, an isthmus outside the vertebra) a
+    needle ran 15 mm outside the vertebra's mask, 7 mm of it through fat, and every wall
+    check, measured against that pedicle, passed or warned. Marrow is no guide
+    (osteoporotic marrow reads as low as muscle), fat is: of 1440 needles round the
+    suggested ones on our real levels, none of the 956 that stay inside the vertebra's
+    mask fails this check, 21 of the 308 that leave it by 3 mm or more do. A safety net
+    under the wall checks, not one of them. Soft tissue before the first bone is not
+    counted: an entry dragged off the bone has some."""
+    rule = (f"no fat (under {FAT_HU:.0f} HU) for {FAT_RUN_FAIL_MM:.1f} mm or more in a row on "
+            "the needle's axis from the first bone it meets to the vertebral body (fat there "
+            "is outside the bone)")
     s = np.arange(FAT_FROM_ENTRY_MM, traj.length_mm, FAT_STEP_MM)
     pts = traj.entry + s[:, None] * traj.direction
     inside = np.nonzero(~model.outside_body(pts))[0]
