@@ -159,7 +159,7 @@ def _canal_from_middle(volume: Volume, f: Frame, canal: list[CanalSection], heig
                        ) -> tuple[CanalSection, list[CanalSection]] | None:
     """The canal tracked again from the body's mid-height, where it was lost: the section
     first found can lie where the ring is closed by the laminae well behind the canal (TPTBox
-    L3 from a click 9 mm left of the centre: its centroid 28 mm behind the body's centre, the
+    L3 from a click 9 mm right of the centre: its centroid 28 mm behind the body's centre, the
     canal's below it 22 mm, too far to be followed), and the stack copied its outline down
     through the body's mid-height with no walls. None when no closed ring is found there."""
     point, _ = canal_line(canal, f.cranial)
