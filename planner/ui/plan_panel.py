@@ -25,6 +25,21 @@ CHECK_NAMES = {
     "rib_head": "Rib head", "fat_before_body": "Fat before the body",
 }
 SIDES = ("left", "right")
+HEADLINE_NAMES = 3
+
+
+def _because(res: dict) -> str:
+    """The checks behind a verdict other than pass, named in the headline: the table
+    shows seven of its rows at a time and the one that failed may be below them."""
+    if res["verdict"] == "pass":
+        return ""
+    names = [CHECK_NAMES.get(c["id"], c["id"]) for c in res["checks"]
+             if c["verdict"] == res["verdict"]]
+    if not names:
+        return ""
+    more = len(names) - HEADLINE_NAMES
+    return " (" + ", ".join(names[:HEADLINE_NAMES]) + (f" and {more} more" if more > 0
+                                                       else "") + ")"
 CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 
 
@@ -293,7 +308,7 @@ class PlanPanel(QWidget):
             return
         shown = s.shown_verdict(s.current, self.side)
         lv = s.levels[s.current]
-        text = f"{lv.label} {self.side}: {res['verdict'].upper()}"
+        text = f"{lv.label} {self.side}: {res['verdict'].upper()}{_because(res)}"
         if shown == "unverified":
             text += "  (unverified: check the model outlines, then tick Model checked)"
         rgb = VERDICT_RGB[shown if shown in VERDICT_RGB else "unknown"]

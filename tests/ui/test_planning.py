@@ -90,6 +90,8 @@ def test_drag_entry_medially_fails_medial_wall_then_undo_and_gauge(planned, qtbo
             break
     qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=pos)
     assert panel.check_verdict("medial_wall") == "fail"
+    # the headline names it, wherever its row is in the table
+    assert "FAIL" in panel.headline.text() and "Medial wall (canal)" in panel.headline.text()
     moved = window.session.levels[0].trajectories["left"]
     assert (moved.entry - before.entry) @ np.array(lev["axes"]["left"]) < -2.0
     assert np.allclose(moved.target, before.target)
