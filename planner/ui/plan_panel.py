@@ -25,6 +25,7 @@ CHECK_NAMES = {
     "rib_head": "Rib head", "fat_before_body": "Fat before the body",
 }
 SIDES = ("left", "right")
+CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 HEADLINE_NAMES = 3
 
 
@@ -40,7 +41,6 @@ def _because(res: dict) -> str:
     more = len(names) - HEADLINE_NAMES
     return " (" + ", ".join(names[:HEADLINE_NAMES]) + (f" and {more} more" if more > 0
                                                        else "") + ")"
-CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 
 
 _ICONS: dict[str, QIcon] = {}

@@ -126,7 +126,7 @@ def fat_before_body(volume, model, traj: Trajectory) -> CheckResult:
     pts = traj.entry + s[:, None] * traj.direction
     inside = np.nonzero(~model.outside_body(pts))[0]
     pts = pts[:inside[0] if len(inside) else len(pts)]
-    hu = volume.sample(pts, outside=np.nan)
+    hu = volume.sample(pts)
     if np.isnan(hu).any():
         return unknown("fat_before_body", "mm", rule, "the path leaves the scan")
     # from the first bone on: an entry dragged off the bone has soft tissue before it
