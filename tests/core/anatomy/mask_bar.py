@@ -80,3 +80,20 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     if model.body_signed_distance(traj.target[None])[0] >= 0:
         out.append("tip outside the model's body")
     return out
+
+
+LEAVING_MM = 3.0
+
+
+def outside_run_mm(mask, traj: Trajectory) -> float:
+    """The longest run (mm) of the needle's axis outside ``mask`` after it first enters
+    it; 0 where it never enters. A suggested needle leaving the vertebra for
+    ``LEAVING_MM`` or more must be judged fail, whatever the model says."""
+    pts, s = traj.points()
+    inside = mask.contains(pts)
+    if not inside.any():
+        return 0.0
+    outside = ~inside[int(np.argmax(inside)):]
+    edges = np.diff(np.concatenate([[0], outside.astype(int), [0]]))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return float(runs.max(initial=0) * (s[1] - s[0]))

