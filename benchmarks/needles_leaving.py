@@ -31,11 +31,11 @@ from planner.core.anatomy.model import ModelError, build_model  # noqa: E402
 from planner.core.checks.judge import judge  # noqa: E402
 from planner.core.plan import suggest_plan  # noqa: E402
 from planner.core.trajectory import Trajectory  # noqa: E402
-from tests.core.anatomy.mask_bar import LEAVING_MM, outside_run_mm  # noqa: E402
+from tests.core.anatomy.mask_bar import (DEEP_MM, LEAVING_MM, deepest_outside_mm,  # noqa: E402
+                                         outside_run_mm)
 
 NEEDLES_PER_SIDE = 40
 MOVE_SD_MM = 3.0
-DEEP_MM = 1.5
 
 
 def main(prefixes: list[str]) -> None:
@@ -56,9 +56,7 @@ def main(prefixes: list[str]) -> None:
                 run = outside_run_mm(mask, traj)
                 if run < LEAVING_MM:
                     continue
-                pts, _ = traj.points()
-                inside = mask.contains(pts)
-                outside = -float(mask.depth(pts[int(np.argmax(inside)):]).min())
+                outside = deepest_outside_mm(mask, traj)
                 verdict = judge(volume, model, traj)["verdict"]
                 found[verdict] += 1
                 if outside >= DEEP_MM:

@@ -83,6 +83,7 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
 
 
 LEAVING_MM = 3.0
+DEEP_MM = 1.5          # of the axis outside: 3 mm of an 11G needle's surface
 
 
 def outside_run_mm(mask, traj: Trajectory) -> float:
@@ -97,3 +98,14 @@ def outside_run_mm(mask, traj: Trajectory) -> float:
     edges = np.diff(np.concatenate([[0], outside.astype(int), [0]]))
     runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
     return float(runs.max(initial=0) * (s[1] - s[0]))
+
+
+def deepest_outside_mm(mask, traj: Trajectory) -> float:
+    """How far outside ``mask`` the needle's axis goes after it first enters it (0 where
+    it stays in, or never enters): a needle grazing the bone's surface tangentially runs
+    outside for millimetres while its axis stays within a voxel of it."""
+    pts, _ = traj.points()
+    inside = mask.contains(pts)
+    if not inside.any():
+        return 0.0
+    return max(0.0, -float(mask.depth(pts[int(np.argmax(inside)):]).min()))
