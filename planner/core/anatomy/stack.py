@@ -33,25 +33,33 @@ class OutlineStack:
         self.surface = pts.reshape(-1, 3)
         self._tree = cKDTree(self.surface)
 
+    def _bracket(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For heights h (clamped to the stack): the sections below and above each, and
+        the weight of the one above."""
+        h = np.clip(h, self.heights[0], self.heights[-1])
+        if len(self.heights) == 1:
+            i = np.zeros(len(h), int)
+            return i, i, np.zeros(len(h))
+        i = np.clip(np.searchsorted(self.heights, h) - 1, 0, len(self.heights) - 2)
+        h0, h1 = self.heights[i], self.heights[i + 1]
+        w = np.where(h1 > h0, (h - h0) / np.where(h1 > h0, h1 - h0, 1.0), 0.0)
+        return i, i + 1, w
+
     def section_at(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre and radii interpolated at heights h (clamped to the stack)."""
-        h = np.clip(h, self.heights[0], self.heights[-1])
-        i = np.clip(np.searchsorted(self.heights, h) - 1, 0, len(self.heights) - 2) \
-            if len(self.heights) > 1 else np.zeros(len(h), int)
-        if len(self.heights) == 1:
-            return self.centres[i], self.radii[i]
-        h0, h1 = self.heights[i], self.heights[i + 1]
-        w = np.where(h1 > h0, (h - h0) / np.where(h1 > h0, h1 - h0, 1.0), 0.0)[:, None]
-        c = self.centres[i] * (1 - w) + self.centres[i + 1] * w
-        r = self.radii[i] * (1 - w) + self.radii[i + 1] * w
-        return c, r
+        i, j, w = self._bracket(h)
+        w = w[:, None]
+        return (self.centres[i] * (1 - w) + self.centres[j] * w,
+                self.radii[i] * (1 - w) + self.radii[j] * w)
 
     def outline_radius(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For points p (M, 3): (in-plane distance from the section centre, outline radius
-        in that direction)."""
+        in that direction). Only the two rays either side of each point's direction are
+        interpolated between the sections (not every ray: this runs on every needle point
+        while a needle is dragged)."""
         p = np.atleast_2d(p)
-        h = (p - self.frame.origin) @ self.frame.cranial
-        c, r = self.section_at(h)
+        i, j, w = self._bracket((p - self.frame.origin) @ self.frame.cranial)
+        c = self.centres[i] * (1 - w[:, None]) + self.centres[j] * w[:, None]
         d = p - c
         x, y = d @ self.frame.left, d @ self.frame.anterior
         ang = np.mod(np.arctan2(y, x), 2 * np.pi)
@@ -60,9 +68,9 @@ class OutlineStack:
         k0 = np.floor(f).astype(int) % n
         k1 = (k0 + 1) % n
         t = f - np.floor(f)
-        rows = np.arange(len(p))
-        radius = r[rows, k0] * (1 - t) + r[rows, k1] * t
-        return np.hypot(x, y), radius
+        r0 = self.radii[i, k0] * (1 - w) + self.radii[j, k0] * w
+        r1 = self.radii[i, k1] * (1 - w) + self.radii[j, k1] * w
+        return np.hypot(x, y), r0 * (1 - t) + r1 * t
 
     def contains(self, p: np.ndarray) -> np.ndarray:
         """Inside the outline of the point's own height (clamped to the stack's range)."""
