@@ -62,10 +62,10 @@ def main(prefixes: list[str]) -> None:
                 if outside >= DEEP_MM:
                     deep[verdict] += 1
                 if verdict != "fail":
-                    listed.append(f"{'':12s} {base.side} needle {run:4.1f} mm outside, its axis "
-                          f"{outside:3.1f} mm deep: {verdict} | entry "
-                          f"{np.round(traj.entry, 2).tolist()} tip "
-                          f"{np.round(traj.target, 2).tolist()}")
+                    listed.append(f"{'':12s} {base.side} needle {run:4.1f} mm outside, "
+                                  f"its axis {outside:3.1f} mm deep: {verdict} | entry "
+                                  f"{np.round(traj.entry, 2).tolist()} tip "
+                                  f"{np.round(traj.target, 2).tolist()}")
         total.update(found)
         deep_total.update(deep)
         print(f"{name:12s} leaving: {dict(found)} | axis {DEEP_MM} mm or more outside: "
