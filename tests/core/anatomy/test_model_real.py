@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from planner.core.anatomy.canal_stack import CLOSED_RING_FRACTION
-from planner.core.anatomy.model import build_model
+from planner.core.anatomy.model import build_model as _build_model
 from planner.io.label_mask import LabelMask, spine_direction
 from planner.io.loader import load_volume
 from tests.conftest import shared_path
@@ -30,6 +30,19 @@ def _ct(path):
 def _mask(path, labels: tuple[int, ...] | None = None) -> LabelMask:
     """Each mask read once for the module (the chest CT's: 0.8 s a read)."""
     return LabelMask(path, None if labels is None else list(labels))
+
+
+_MODELS: dict = {}
+
+
+def build_model(vol, point):
+    """Each (CT, click) modelled once for the module: a dozen tests read the same level
+    from the same seed, and neither the checks nor the plan change a model. A click that
+    builds no model raises again each time (ModelError is not cached)."""
+    key = (id(vol), tuple(np.round(np.asarray(point, float), 9)))
+    if key not in _MODELS:
+        _MODELS[key] = _build_model(vol, point)
+    return _MODELS[key]
 
 
 def _closed_canal_to_mask(model, mask, what: str = "") -> np.ndarray:
