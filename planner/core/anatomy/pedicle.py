@@ -33,6 +33,8 @@ AXIS_OUTLIER_MM = 2.0
 MAX_PEDICLE_DEPTH_MM = 18.0
 MAX_TILT = np.tan(np.radians(20.0))
 RING_CORTEX_MM = 1.0
+RING_BESIDE_CANAL_MM = 3.5    # a pedicle's ring interior begins this near the canal's wall
+RING_CONVERGENCE = 0.2        # ... and this much further out per mm behind the body
 N_RAYS = 72
 STEP = 0.2
 
@@ -57,9 +59,11 @@ class Pedicle:
 
 def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
                     u_range: tuple[float, float], w_range: tuple[float, float],
-                    expect: tuple[float, float]) -> tuple[np.ndarray, float, float] | None:
+                    expect: tuple[float, float], medial_limit: float
+                    ) -> tuple[np.ndarray, float, float] | None:
     """Centroid, width and height of the bone component near ``expect`` in the plane
-    through ``origin`` spanned by left and cranial."""
+    through ``origin`` spanned by left and cranial; a cortical ring counts only where its
+    interior begins within ``medial_limit`` of the midline."""
     u = np.arange(u_range[0], u_range[1], GRID_MM)
     w = np.arange(w_range[0], w_range[1], GRID_MM)
     uu, ww = np.meshgrid(u, w, indexing="ij")
@@ -67,7 +71,7 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     hu = volume.sample(pts.reshape(-1, 3)).reshape(uu.shape)
     cortex = np.nan_to_num(hu, nan=-1000) > BONE_HU
     filled = ndimage.binary_fill_holes(cortex)
-    ring = _ring_interior(filled & ~cortex, uu, ww, expect)
+    ring = _ring_interior(filled & ~cortex, uu, ww, expect, medial_limit)
     if ring is not None:
         # a closed cortical ring: its interior is the pedicle's core, even where the ring
         # touches other bone (the body's rim, the articular processes)
@@ -101,14 +105,21 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
 
 
 def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
-                   expect: tuple[float, float]) -> tuple[float, float, float, float] | None:
-    """Centre and outer size of the hole (ring interior) nearest ``expect``."""
+                   expect: tuple[float, float], medial_limit: float
+                   ) -> tuple[float, float, float, float] | None:
+    """Centre and outer size of the hole (ring interior) nearest ``expect`` among those
+    beginning within ``medial_limit`` of the midline. A pedicle's medial cortex is the
+    canal's wall, so its ring begins just beside the canal; a ring further out is the rib
+    head's beside it (chest T7 left, T3 right: a narrow thoracic pedicle shows no hole
+    on 2.5 mm slices, and the rib head's ring, 4-7 mm lateral, was taken for it)."""
     lab, n = ndimage.label(holes)
     best = None
     for k in range(1, n + 1):
         comp = lab == k
         area = comp.sum() * GRID_MM ** 2
         if area < MIN_RING_AREA_MM2 or area > MAX_RING_AREA_MM2:
+            continue
+        if uu[comp].min() > medial_limit:
             continue
         cu, cw = uu[comp].mean(), ww[comp].mean()
         d = np.hypot(cu - expect[0], cw - expect[1])
@@ -316,7 +327,8 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
         found = _section_centre(volume, frame, origin, s,
                                 (canal_half_width - 4.0, canal_half_width + 24.0),
                                 (-0.6 * height, 0.75 * height),
-                                (canal_half_width + 4.0, 0.15 * height))
+                                (canal_half_width + 4.0, 0.15 * height),
+                                canal_half_width + RING_BESIDE_CANAL_MM + RING_CONVERGENCE * d)
         if found is not None:
             centres.append(found[0])
             widths.append(found[1])

@@ -31,11 +31,44 @@ def test_a_speck_of_bone_nearer_the_expected_place_is_not_the_section():
     vol = _bar_and_speck()
     frame = Frame.patient(np.zeros(3))
     found = _section_centre(vol, frame, np.zeros(3), 1.0, (2.0, 20.0), (-8.0, 8.0),
-                            (3.5, 0.0))
+                            (3.5, 0.0), medial_limit=8.0)
     assert found is not None
     centre, width, height = found
     assert abs(centre[0] - 10.0) < 0.5 and abs(centre[2]) < 0.5
     assert abs(width - 6.0) < 1.5 and abs(height - 10.0) < 1.5
+
+
+def _pedicle_and_rib_head() -> Volume:
+    """Beside a canal whose wall is at x = 4 mm: a narrow thoracic pedicle, solid bone
+    (no marrow ring the slices resolve: 4.5 mm wide, 12 mm tall, centred at x = 6.25 mm),
+    and 1 mm lateral to it (the joint) the rib head, a cortical ring 9 mm across with a
+    5 mm marrow hole (centred at x = 14 mm)."""
+    n = 80
+    c = (np.arange(n) - n / 2) * VOXEL
+    z, y, x = np.meshgrid(c, c, c, indexing="ij")
+    arr = np.zeros((n, n, n), np.int16)
+    arr[((x - 6.25) / 2.25) ** 2 + (z / 6.0) ** 2 <= 1.0] = 500
+    head = np.hypot(x - 14.0, z)
+    arr[(head <= 4.5) & (head > 2.5)] = 500
+    arr[head <= 2.5] = 100
+    aff = np.diag([VOXEL, VOXEL, VOXEL, 1.0])
+    aff[:3, 3] = -n / 2 * VOXEL
+    return Volume(arr, aff)
+
+
+def test_a_ring_away_from_the_canal_is_the_rib_head_not_the_pedicle():
+    """Chest T7 left, T3 right (2.5 mm slices): the pedicle's section showed no hole and
+    the rib head's ring beside it, 4-7 mm from the canal, was taken for the pedicle's. A
+    pedicle's medial cortex is the canal's wall: a ring counts only where its interior
+    begins near it. The same ring beside the canal is the pedicle's."""
+    vol = _pedicle_and_rib_head()
+    frame = Frame.patient(np.zeros(3))
+    args = (vol, frame, np.zeros(3), 1.0, (0.0, 24.0), (-10.0, 10.0), (8.0, 0.0))
+    centre, width, _ = _section_centre(*args, medial_limit=4.0 + 3.5)
+    assert abs(centre[0] - 6.25) < 0.5 and abs(width - 4.5) < 1.0
+    # the rib head's ring where it may be the pedicle's (the limit beyond it)
+    centre, _, _ = _section_centre(*args, medial_limit=4.0 + 8.0)
+    assert abs(centre[0] - 14.0) < 0.5
 
 
 def _ellipse_radii(ang: np.ndarray, a: float, b: float) -> np.ndarray:
