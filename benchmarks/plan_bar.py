@@ -2,9 +2,10 @@
 
 The bar (tests/core/anatomy/mask_bar.py) is judged against the vertebra's independent
 mask: entry on the bone's posterior surface, the needle in the vertebra from entry to tip,
-the tip 7-13 mm behind the anterior surface, at least 1 mm from the canal. For each level
-it prints each needle's verdict and what keeps it from the bar, and at the end how many
-levels meet it with both needles. The tests hold only the levels that meet it.
+the tip 7-13 mm behind the anterior surface, at least 1 mm from the canal the mask
+encloses (not the model's: on thick slices it lies up to 3 mm into the pedicles). For
+each level it prints each needle's verdict and what keeps it from the bar, and at the end
+how many levels meet it with both needles. The tests hold only the levels that meet it.
 Usage: python benchmarks/plan_bar.py [name-prefix ...]
 """
 

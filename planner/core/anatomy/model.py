@@ -192,6 +192,19 @@ ENDPLATES_APART_MAX_DEG = 45.0
 PEDICLE_MAX_WIDTH_FRACTION = 0.45  # of the body's width; the widest (L5) reach about 0.4
 
 
+def pedicle_window(f: Frame, outlines: list[Outline], canal: list[CanalSection],
+                   height: float) -> tuple[float, float, float, float]:
+    """Where the pedicles are sought: the posterior wall's distance back from the frame's
+    origin, and the canal's half width, depth and middle (back from the posterior wall)
+    at the pedicles' height (a fifth of the body's height above its middle)."""
+    wall = posterior_wall_depth(f, outlines)
+    level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
+    loc = f.to_local(level.points)
+    half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
+    middle = float((f.origin - level.centroid) @ f.anterior) - wall
+    return wall, half_w, depth, middle
+
+
 def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     """Vertebra model from one point inside the vertebral body (LPS mm)."""
     seed = np.asarray(seed, float)
@@ -299,11 +312,7 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
             f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
             "walled): the pedicles that close it were not found")
     elif canal:
-        wall = posterior_wall_depth(f, outlines)
-        level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
-        loc = f.to_local(level.points)
-        half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
-        middle = float((f.origin - level.centroid) @ f.anterior) - wall
+        wall, half_w, depth, middle = pedicle_window(f, outlines, canal, height)
         body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
         for side in ("left", "right"):
             ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height,
