@@ -328,7 +328,8 @@ def find_pedicle(volume: Volume, frame: Frame, side: str, posterior_wall_mm: flo
                                 (canal_half_width - 4.0, canal_half_width + 24.0),
                                 (-0.6 * height, 0.75 * height),
                                 (canal_half_width + 4.0, 0.15 * height),
-                                canal_half_width + RING_BESIDE_CANAL_MM + RING_CONVERGENCE * d)
+                                canal_half_width + RING_BESIDE_CANAL_MM
+                                + RING_CONVERGENCE * d)
         if found is not None:
             centres.append(found[0])
             widths.append(found[1])

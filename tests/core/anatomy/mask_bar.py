@@ -85,8 +85,8 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
 
 CANAL_GRID_MM = 0.5
 CANAL_MIN_AREA_MM2 = 40.0     # a closed canal is 100-400 mm^2; smaller holes are marrow
-CANAL_REACH_MM = 45.0
-CANAL_GAP_STEPS = 4           # gaps in the mask's ring up to twice this many grid steps         # the grid reaches this far behind the model's centre
+CANAL_REACH_MM = 45.0         # the grid reaches this far behind the model's centre
+CANAL_GAP_STEPS = 4           # gaps in the mask's ring up to twice this many grid steps
 
 
 def mask_canal_clearance(mask, model, traj: Trajectory) -> float | None:
