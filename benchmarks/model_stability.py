@@ -6,19 +6,22 @@ body's mask at least 4 mm inside it) and prints the largest spread, over the cli
 the centre, the cranial axis, the endplates (where their planes cross the clicks' common
 axis), the pedicles' isthmus centres and the suggested needles' entries and tips; and how
 many of the suggested needles, two per click, meet the bar (tests/core/anatomy/mask_bar.py)
-against the vertebra's mask. At the end: the needles meeting the bar over all levels, and
-on how many levels every click built a model whose centre lies within 0.5 mm of the
-clicks' median (the issue's stability target).
+against the vertebra's mask, and what keeps the others from it. At the end: the needles
+meeting the bar over all levels, and on how many levels every click built a model whose
+centre lies within 0.5 mm of the clicks' median (the issue's stability target); and the reasons the needles missed the bar,
+counted over all levels (a needle may miss it for several).
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
-import zlib
 import warnings
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +62,7 @@ def main() -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     volumes = {}
     levels, steady, needles_met, needles = 0, 0, 0, 0
+    reasons: Counter[str] = Counter()
     for name, ct, mask_path, labels, seed_mask, _ in cases():
         if args.prefixes and not any(name.startswith(p) for p in args.prefixes):
             continue
@@ -71,6 +75,7 @@ def main() -> None:
         out = {k: [] for k in ("centre", "sup", "inf", "left", "right", "entry-left",
                                "entry-right", "tip-left", "tip-right")}
         axes, failed, times, planes, met = [], 0, [], [], 0
+        missed: Counter[str] = Counter()
         rng = np.random.default_rng(zlib.crc32(name.encode()))   # the same clicks each run
         for click in clicks(body, seed, args.clicks, rng):
             t0 = time.perf_counter()
@@ -78,6 +83,7 @@ def main() -> None:
                 m = build_model(volume, click)
             except ModelError:
                 failed += 1
+                missed["no model"] += 2
                 continue
             times.append(time.perf_counter() - t0)
             out["centre"].append(m.centre)
@@ -86,11 +92,17 @@ def main() -> None:
             axes.append(m.frame.cranial)
             for side, p in m.pedicles.items():
                 out[side].append(p.isthmus)
-            for t in suggest_plan(volume, m).trajectories:
+            trajectories = suggest_plan(volume, m).trajectories
+            missed["no needle suggested"] += 2 - len(trajectories)
+            for t in trajectories:
                 out[f"entry-{t.side}"].append(t.entry)
                 out[f"tip-{t.side}"].append(t.target)
-                met += not bar_failures(volume, mask, m, t)
+                failures = bar_failures(volume, mask, m, t)
+                met += not failures
+                for phrase in failures:
+                    missed[re.sub(r"[\d.]+ mm", "x mm", phrase)] += 1
         levels += 1
+        reasons += missed
         needles += 2 * (len(axes) + failed)
         needles_met += met
         if not axes:
@@ -113,9 +125,11 @@ def main() -> None:
         steady += spread(out["centre"]) <= 0.5 and not failed
         print(f"{name:12s} {len(axes)}/{clicked} models, {np.median(times):.2f} s "
               f"| bar {met:2d}/{2 * clicked} needles | axis {tilt:4.1f} deg | "
-              f"mm: {parts}")
+              f"mm: {parts}" + "".join(f" | {k}: {n}" for k, n in missed.most_common() if n))
     print(f"bar met by {needles_met} of {needles} needles; the centre within 0.5 mm from "
           f"every click on {steady} of {levels} levels")
+    print("why needles miss the bar: " +
+          "; ".join(f"{k}: {n}" for k, n in reasons.most_common() if n))
 
 
 if __name__ == "__main__":
