@@ -8,8 +8,9 @@ axis), the pedicles' isthmus centres and the suggested needles' entries and tips
 many of the suggested needles, two per click, meet the bar (tests/core/anatomy/mask_bar.py)
 against the vertebra's mask, and what keeps the others from it. At the end: the needles
 meeting the bar over all levels, and on how many levels every click built a model whose
-centre lies within 0.5 mm of the clicks' median (the issue's stability target); and the reasons the needles missed the bar,
-counted over all levels (a needle may miss it for several).
+centre lies within 0.5 mm of the clicks' median (the issue's stability target); and the
+reasons the needles missed the bar, counted over all levels (a needle may miss it for
+several).
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
