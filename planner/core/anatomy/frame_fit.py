@@ -405,15 +405,19 @@ def first_frame(volume: Volume, seed: np.ndarray
         raise first from None
 
 
+def tilted_priors(seed: np.ndarray, base: Frame) -> list[Frame]:
+    """Frames at ``seed`` leaning ``SAGITTAL_TILTS_DEG`` forward and back from ``base``."""
+    a, c = base.anterior, base.cranial
+    return [Frame.from_axes(seed, np.cos(t) * a - np.sin(t) * c, np.sin(t) * a + np.cos(t) * c)
+            for t in np.radians(SAGITTAL_TILTS_DEG)]
+
+
 def tilted_start(volume: Volume, seed: np.ndarray, base: Frame) -> tuple | None:
     """The model's start from priors leaning ``SAGITTAL_TILTS_DEG`` forward and back from
     ``base``: of those that find a canal with an axis, the one whose canal agrees best
     with its endplates; None when none does."""
     found = []
-    for tilt in SAGITTAL_TILTS_DEG:
-        t = np.radians(tilt)
-        prior = Frame.from_axes(seed, np.cos(t) * base.anterior - np.sin(t) * base.cranial,
-                                np.sin(t) * base.anterior + np.cos(t) * base.cranial)
+    for prior in tilted_priors(seed, base):
         try:
             out = frame_and_canal(volume, seed, prior)
         except ModelError:
