@@ -479,7 +479,7 @@ def test_a_side_wall_lost_on_a_run_of_heights_takes_the_stacks():
 # the levels where both suggested needles meet the bar (benchmarks/plan_bar.py: all)
 BAR_LEVELS = ["tptbox-L3", "chest-L1", "chest-T12", "chest-T11", "chest-T10", "chest-T9",
               "chest-T8", "chest-T5", "chest-T3", "thorax-T12", "abdomen-L4", "abdomen-L3",
-              "abdomen-L1"]
+              "abdomen-L1", "abdomen-L5"]
 
 
 def _level(case: str):
