@@ -216,10 +216,9 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     built again from starts leaning ``SAGITTAL_TILTS_DEG`` forward and back; of those that
     do not doubt themselves and found as many pedicles, the one with the most pedicles and
     then whose canal agrees best with its endplates is kept (``_axes_apart``); where none,
-    the first, with its warnings. Chest T2 and
-    T3 lean about 40 degrees: from three clicks of eight in each, the scanner's axis led
-    to frames 50-67 degrees off the others (one with no word of doubt, its "canal" 29 mm
-    behind the posterior wall)."""
+    the first, with its warnings. Chest T2 and T3 lean about 40 degrees: from three
+    clicks of eight in each, the scanner's axis led to frames 50-67 degrees off the
+    others (one with no word of doubt, its "canal" 29 mm behind the posterior wall)."""
     seed = np.asarray(seed, float)
     if not volume.contains(seed):
         raise ModelError("the point is outside the CT volume")
@@ -255,7 +254,7 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
     """The model from a first frame and canal (``frame_fit.frame_and_canal``'s tuple)."""
     warnings: list[str] = []
     missing: dict[str, str] = {}
-    doubts: list[str] = []
+    doubtful = False         # set with each warning that the model may be off the body
     f, endplates, height, sec, canal = start
     axis = canal_axis(canal)
     if axis is not None and angle_deg(axis, f.cranial) > AXIS_DISAGREEMENT_DEG:
@@ -318,18 +317,18 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
             # on every level of our data where it failed the model was off (abdomen L1:
             # its centre 12 mm behind the body's; L5: 21 mm, its height 36 mm against 27)
             warnings.append(UNSETTLED_WARNING)
-            doubts.append("unsettled")
+            doubtful = True
     _within_the_scan(volume, f, endplates)
     axis = canal_axis(canal)
     mean_normal = endplates.superior_normal + endplates.inferior_normal
     if axis is not None and angle_deg(axis, unit(mean_normal)) > AXIS_DISAGREEMENT_DEG:
-        doubts.append("axis")
+        doubtful = True
         warnings.append("the endplates and the spinal canal disagree on the vertebra's axis "
                         f"by {angle_deg(axis, unit(mean_normal)):.0f} degrees: check the "
                         "model on the sagittal slice")
     apart = angle_deg(endplates.superior_normal, endplates.inferior_normal)
     if apart > ENDPLATES_APART_MAX_DEG:
-        doubts.append("endplates")
+        doubtful = True
         warnings.append(f"the superior and inferior endplates found lie {apart:.0f} degrees "
                         "apart, more than a wedge-shaped body's: the model may be off the "
                         "body; check it on the sagittal slice")
@@ -358,37 +357,46 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
         missing["left_pedicle"] = missing["right_pedicle"] = (
             f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
             "walled): the pedicles that close it were not found")
-    elif canal and (middle := pedicle_window(f, outlines, canal, height)[3]) > \
+    elif canal and (window := pedicle_window(f, outlines, canal, height))[3] > \
             CANAL_MIDDLE_MAX_MM:
         # the canal's middle lies 5-16 mm behind the posterior wall on every level of our
         # data; 23-35 mm behind it, it was the fat behind the laminae, and the "pedicles"
         # beside it bone of the arch (chest T2, T3 from clicks whose frames were 50-67
         # degrees off the spine's)
-        doubts.append("canal")
-        warnings.append(f"the canal found lies {middle:.0f} mm behind the body's posterior "
-                        "wall (its middle; at most "
-                        f"{CANAL_MIDDLE_MAX_MM:.0f} mm expected): it is not the canal; "
-                        "check the model on the slices")
+        doubtful = True
+        warnings.append(f"the canal found lies {window[3]:.0f} mm behind the body's "
+                        f"posterior wall (its middle; {CANAL_MIDDLE_MAX_MM:.0f} mm at most "
+                        "expected): it is not the spinal canal; check the model on the "
+                        "slices")
         missing["left_pedicle"] = missing["right_pedicle"] = (
-            f"the canal found lies {middle:.0f} mm behind the body: the pedicles beside it "
-            "were not sought")
+            f"the canal found lies {window[3]:.0f} mm behind the body: the pedicles beside "
+            "it were not sought")
     elif canal:
-        wall, half_w, depth, middle = pedicle_window(f, outlines, canal, height)
-        body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
-        for side in ("left", "right"):
-            ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height,
-                               PEDICLE_MAX_WIDTH_FRACTION * body_w)
-            if ped is None:
-                missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
-                                              f"found on the {side}")
-            elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
-                missing[f"{side}_pedicle"] = (
-                    f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "
-                    f"more than {PEDICLE_MAX_WIDTH_FRACTION:.0%} of the body's "
-                    f"{body_w:.0f} mm: not a pedicle (a rib head or an articular process)")
-            else:
-                pedicles[side] = ped
+        pedicles = _pedicles(volume, f, outlines, window, height, missing)
     else:
         missing["left_pedicle"] = missing["right_pedicle"] = "needs the canal"
     return VertebraModel(f, height, endplates, outlines, canal, pedicles, warnings,
-                         missing, thickness, bool(doubts))
+                         missing, thickness, doubtful)
+
+
+def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
+              window: tuple[float, float, float, float], height: float,
+              missing: dict[str, str]) -> dict[str, Pedicle]:
+    """The pedicles found in ``window`` (``pedicle_window``); why not, in ``missing``."""
+    wall, half_w, depth, middle = window
+    body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
+    pedicles = {}
+    for side in ("left", "right"):
+        ped = find_pedicle(volume, f, side, wall, half_w, depth, middle, height,
+                           PEDICLE_MAX_WIDTH_FRACTION * body_w)
+        if ped is None:
+            missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
+                                          f"found on the {side}")
+        elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
+            missing[f"{side}_pedicle"] = (
+                f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "
+                f"more than {PEDICLE_MAX_WIDTH_FRACTION:.0%} of the body's "
+                f"{body_w:.0f} mm: not a pedicle (a rib head or an articular process)")
+        else:
+            pedicles[side] = ped
+    return pedicles

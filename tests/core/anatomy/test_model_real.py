@@ -315,7 +315,7 @@ def test_a_click_that_led_off_the_spine_is_built_again_from_leaning_starts(case,
     assert mask.contains(click[None])[0]
     first = _model_from(vol, click, first_frame(vol, click))
     assert first.doubtful
-    assert any("may be off the body" in w or "it is not the canal" in w
+    assert any("may be off the body" in w or "not the spinal canal" in w
                or "disagree" in w for w in first.warnings), first.warnings
     reference, model = build_model(vol, seed), build_model(vol, click)
     assert not reference.doubtful and not model.doubtful, model.warnings
