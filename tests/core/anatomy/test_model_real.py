@@ -777,7 +777,7 @@ def test_a_needle_that_leaves_the_vertebra_is_never_judged_better_than_fail(labe
     judged pass; every one whose axis goes 1.5 mm or more outside it (3 mm of an 11G
     needle's surface) is judged fail. Those that only graze the bone's surface
     tangentially, their axis within a voxel of it, may be judged warn (a breach under
-    2 mm): on all real levels, 10 of 273 leaving needles, none deeper than 1.5 mm
+    2 mm): on all real levels, 11 of 297 leaving needles, none deeper than 1.5 mm
     (benchmarks/needles_leaving.py)."""
     from planner.core.checks.judge import judge
     from planner.core.plan import suggest_plan
