@@ -19,22 +19,22 @@ SOFT_TISSUE_HU = 100.0    # muscle and fat read less; osteoporotic cortex on 3 m
 def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     """What keeps ``traj`` from the bar, as short phrases (empty: it meets it).
 
-    The entry lies on the bone's posterior surface: not buried in the bone (within a voxel
-    of the mask's surface when inside it), soft tissue just behind it (under 150 HU 1.5 mm
-    behind, and outside the mask half a voxel further), and from it into the mask within
-    two voxels over bone only (a mask drawn a little inside the bone's edge, TPTBox L3 by
-    1.8 mm at the left entry, leaves the entry on bone outside it): nothing under
-    ``SOFT_TISSUE_HU`` before the mask (osteoporotic laminae on 3 mm slices, inside the
-    mask, read 100-146 HU; soft tissue under 100). The needle's axis
+    The entry lies on the bone's posterior surface: not buried in the bone (within a voxel of
+    the mask's surface when inside it), soft tissue just behind it (under 150 HU 1.5 mm
+    behind, and not surely inside the mask half a voxel further: ``surely_inside``), and
+    from it into the mask within two voxels over bone only (a mask drawn a little inside the
+    bone's edge, TPTBox L3 by 1.8 mm at the left entry, leaves the entry on bone outside
+    it): nothing under ``SOFT_TISSUE_HU`` before the mask (osteoporotic laminae on 3 mm
+    slices, inside the mask, read 100-146 HU; soft tissue under 100). The needle's axis
     enters the mask and stays in it to the tip; its outer surface too through the pedicle
-    (from where its walls are judged) and the body once it has sunk in (behind the
-    pedicle it docks on the posterior elements obliquely: only its axis must be in bone
-    there). Both to half the finest voxel, against the mask as the union of its voxels'
-    boxes (as ``contains`` reads it), not of their centres, which lie 1.25 mm inside its
-    faces across 2.5 mm slices (chest L1 right's axis crossed a notch of the mask's
-    staircase 0.24 mm deep, in 354 HU bone, 2 mm past the entry). The tip 7-13 mm behind
-    the mask's anterior surface on the lateral view (one voxel of tolerance), inside the
-    model's body, and the needle at least 1 mm from the model's canal."""
+    (from where its walls are judged) and the body once it has sunk in (behind the pedicle
+    it docks on the posterior elements obliquely: only its axis must be in bone there). Both
+    to half the finest voxel, against the mask as the union of its voxels' boxes (as
+    ``contains`` reads it), not of their centres, which lie 1.25 mm inside its faces across
+    2.5 mm slices (chest L1 right's axis crossed a notch of the mask's staircase 0.24 mm
+    deep, in 354 HU bone, 2 mm past the entry). The tip 7-13 mm behind the mask's anterior
+    surface on the lateral view (one voxel of tolerance), inside the model's body, and the
+    needle at least 1 mm from the canal the mask encloses (``mask_canal_clearance``)."""
     out = []
     f = model.frame
     voxel = float(max(volume.spacing))
@@ -51,7 +51,7 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     along = float(np.linalg.norm(np.abs(traj.direction) * volume.spacing)) / 2
     behind = traj.entry - SOFT_TISSUE_BEHIND_MM * traj.direction
     beyond = traj.entry - (SOFT_TISSUE_BEHIND_MM + along) * traj.direction
-    if mask.contains(beyond[None])[0] or volume.sample(behind[None])[0] >= BONE_HU:
+    if surely_inside(mask, beyond) or volume.sample(behind[None])[0] >= BONE_HU:
         out.append("bone behind the entry")
     if not inside.any() or s[first] > 2 * voxel:
         return out + ["no way in from the entry"]
@@ -81,6 +81,18 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
     if model.body_signed_distance(traj.target[None])[0] >= 0:
         out.append("tip outside the model's body")
     return out
+
+
+def surely_inside(mask, point: np.ndarray) -> bool:
+    """Whether ``point`` lies in the mask whichever way the mask's surface runs within its
+    voxels: it stays in the mask moved half a voxel either way along each voxel axis (it
+    lies between centres of the mask's voxels). A voxel box on the mask's edge reaches up
+    to half a voxel past the bone it stands for: across 2.5 mm slices, a needle running
+    22 degrees off the slices' plane (chest T7 left) met soft tissue (28-82 HU) for 3 mm
+    behind its entry, inside the edge slice's boxes by 0.03-0.5 mm."""
+    half = 0.5 * mask.affine[:3, :3].T
+    probes = np.vstack([point, point + half, point - half])
+    return bool(np.all(mask.contains(probes)))
 
 
 CANAL_GRID_MM = 0.5

@@ -12,7 +12,7 @@ import pytest
 from planner.core.anatomy.frame import Frame
 from planner.core.trajectory import Trajectory
 from planner.io.label_mask import LabelMask
-from tests.core.anatomy.mask_bar import mask_canal_clearance
+from tests.core.anatomy.mask_bar import mask_canal_clearance, surely_inside
 
 CANAL_MM, OUTER_MM, VOXEL = 6.0, 15.0, 0.5
 
@@ -56,3 +56,21 @@ def test_no_closed_canal_is_unknown(tmp_path):
     side = np.array([9.0, 0.0, 0.0])
     traj = Trajectory("left", centre + side + [0, 10.0, 0], centre + side - [0, 10.0, 0])
     assert mask_canal_clearance(mask, SimpleNamespace(frame=frame), traj) is None
+
+
+def test_surely_inside_takes_no_point_within_half_a_voxel_of_the_mask_boxes(tmp_path):
+    """A block of voxels 0.5 x 0.5 x 2.5 mm whose centres span z 5-15 mm (boxes 3.75-16.25
+    mm): a point in the edge slice's boxes but beyond the last centres (z 4 or 16 mm) may
+    be soft tissue the slice took in, not surely bone; between centres it is."""
+    data = np.zeros((40, 40, 10), np.uint8)
+    data[10:30, 10:30, 2:7] = 1
+    path = tmp_path / "block.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.diag([0.5, 0.5, 2.5, 1.0])), str(path))
+    mask = LabelMask(path, [1])
+    lps = mask.affine[:3, :3] @ [20, 20, 0] + mask.affine[:3, 3]
+    z = mask.affine[:3, :3] @ [0, 0, 1] / 2.5        # a unit step along the slices' axis
+    for height, sure in ((4.0, False), (5.5, True), (10.0, True), (14.5, True),
+                         (16.0, False), (17.0, False)):
+        point = lps + height * z
+        assert mask.contains(point[None])[0] == (3.75 <= height <= 16.25)
+        assert surely_inside(mask, point) is sure
