@@ -197,11 +197,14 @@ CENTRE_BEHIND_FRACTION = 0.25      # of the body's depth, the centre in front of
 
 
 def pedicle_window(f: Frame, outlines: list[Outline], canal: list[CanalSection],
-                   height: float) -> tuple[float, float, float, float]:
+                   height: float, wall: float | None = None
+                   ) -> tuple[float, float, float, float]:
     """Where the pedicles are sought: the posterior wall's distance back from the frame's
-    origin, and the canal's half width, depth and middle (back from the posterior wall)
-    at the pedicles' height (a fifth of the body's height above its middle)."""
-    wall = posterior_wall_depth(f, outlines)
+    origin (``wall`` when the caller has it), and the canal's half width, depth and middle
+    (back from the posterior wall) at the pedicles' height (a fifth of the body's height
+    above its middle)."""
+    if wall is None:
+        wall = posterior_wall_depth(f, outlines)
     level = min(canal, key=lambda c: abs((c.centre - f.origin) @ f.cranial - 0.2 * height))
     loc = f.to_local(level.points)
     half_w, depth = float(np.ptp(loc[:, 0]) / 2), float(np.ptp(loc[:, 1]))
@@ -370,7 +373,7 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
         missing["left_pedicle"] = missing["right_pedicle"] = (
             f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
             "walled): the pedicles that close it were not found")
-    elif canal and (window := pedicle_window(f, outlines, canal, height))[3] > \
+    elif canal and (window := pedicle_window(f, outlines, canal, height, back))[3] > \
             CANAL_MIDDLE_MAX_MM:
         # the canal's middle lies 5-16 mm behind the posterior wall on every level of our
         # data; 23-35 mm behind it, it was the fat behind the laminae, and the "pedicles"
