@@ -21,20 +21,20 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
 
     The entry lies on the bone's posterior surface: not buried in the bone (within a voxel of
     the mask's surface when inside it), soft tissue just behind it (under 150 HU 1.5 mm
-    behind, and not surely inside the mask half a voxel further: ``surely_inside``), and
-    from it into the mask within two voxels over bone only (a mask drawn a little inside the
-    bone's edge, TPTBox L3 by 1.8 mm at the left entry, leaves the entry on bone outside
-    it): nothing under ``SOFT_TISSUE_HU`` before the mask (osteoporotic laminae on 3 mm
-    slices, inside the mask, read 100-146 HU; soft tissue under 100). The needle's axis
-    enters the mask and stays in it to the tip; its outer surface too through the pedicle
-    (from where its walls are judged) and the body once it has sunk in (behind the pedicle
-    it docks on the posterior elements obliquely: only its axis must be in bone there). Both
-    to half the finest voxel, against the mask as the union of its voxels' boxes (as
-    ``contains`` reads it), not of their centres, which lie 1.25 mm inside its faces across
-    2.5 mm slices (chest L1 right's axis crossed a notch of the mask's staircase 0.24 mm
-    deep, in 354 HU bone, 2 mm past the entry). The tip 7-13 mm behind the mask's anterior
-    surface on the lateral view (one voxel of tolerance), inside the model's body, and the
-    needle at least 1 mm from the canal the mask encloses (``mask_canal_clearance``)."""
+    behind, and not surely inside the mask there: ``surely_inside``), and from it into the
+    mask within two voxels over bone only (a mask drawn a little inside the bone's edge,
+    TPTBox L3 by 1.8 mm at the left entry, leaves the entry on bone outside it): nothing
+    under ``SOFT_TISSUE_HU`` before the mask (osteoporotic laminae on 3 mm slices, inside
+    the mask, read 100-146 HU; soft tissue under 100). The needle's axis enters the mask and
+    stays in it to the tip; its outer surface too through the pedicle (from where its walls
+    are judged) and the body once it has sunk in (behind the pedicle it docks on the
+    posterior elements obliquely: only its axis must be in bone there). Both to half the
+    finest voxel, against the mask as the union of its voxels' boxes (as ``contains`` reads
+    it), not of their centres, which lie 1.25 mm inside its faces across 2.5 mm slices
+    (chest L1 right's axis crossed a notch of the mask's staircase 0.24 mm deep, in 354 HU
+    bone, 2 mm past the entry). The tip 7-13 mm behind the mask's anterior surface on the
+    lateral view (one voxel of tolerance), inside the model's body, and the needle at least
+    1 mm from the canal the mask encloses (``mask_canal_clearance``)."""
     out = []
     f = model.frame
     voxel = float(max(volume.spacing))
@@ -45,13 +45,8 @@ def bar_failures(volume, mask, model, traj: Trajectory) -> list[str]:
         buried = float(mask.surface_distance(traj.entry[None])[0])
         if buried > voxel:
             out.append(f"entry buried {buried:.1f} mm in the bone")
-    # the mask's edge is known to within half a voxel along the needle (its voxels are
-    # the nearest ones): on 3 mm voxels 1.5 mm behind the entry is inside the voxel of
-    # the edge itself
-    along = float(np.linalg.norm(np.abs(traj.direction) * volume.spacing)) / 2
     behind = traj.entry - SOFT_TISSUE_BEHIND_MM * traj.direction
-    beyond = traj.entry - (SOFT_TISSUE_BEHIND_MM + along) * traj.direction
-    if surely_inside(mask, beyond) or volume.sample(behind[None])[0] >= BONE_HU:
+    if surely_inside(mask, behind) or volume.sample(behind[None])[0] >= BONE_HU:
         out.append("bone behind the entry")
     if not inside.any() or s[first] > 2 * voxel:
         return out + ["no way in from the entry"]
