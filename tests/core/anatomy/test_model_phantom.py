@@ -79,13 +79,14 @@ def test_click_outside_a_body_is_refused(sample_volume, lumbar):
 @pytest.mark.parametrize("upper,lower", [("T11", "T12"), ("T12", "L1"), ("L1", "L2")])
 def test_click_in_a_disc_is_refused(sample_volume, sample_truth, upper, lower):
     """Half-way across the disc between two bodies: no model of either neighbour, even
-    from the last priors, which lean the axis forward and back."""
+    from the last priors, which lean the axis forward and back; the user is told to click
+    inside a body."""
     lev = {x["label"]: x for x in sample_truth["levels"]}
     a, b = (np.array(lev[k]["body_center"]) for k in (upper, lower))
     ha, hb = (lev[k]["body"]["middle_mm"] for k in (upper, lower))
     d = (b - a) / np.linalg.norm(b - a)
     gap = np.linalg.norm(b - a) - (ha + hb) / 2
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="click inside a vertebral body"):
         build_model(sample_volume, a + d * (ha / 2 + gap / 2))
 
 
