@@ -116,7 +116,11 @@ def canal_axis(canal: list[CanalSection]) -> np.ndarray | None:
     return None
 
 
-CANAL_FRONT_COS = np.cos(np.radians(30.0))
+# the canal's front: its rays within 30 degrees of straight ahead, those 30 degrees off
+# included whatever the rounding (the sections' rays are 5 degrees apart: whether the
+# rays on the cone's edge counted turned on the last bit of a cosine, and the model and
+# plan differed between processors, chest T3's pedicle centres by 3.8 mm)
+CANAL_FRONT_COS = np.cos(np.radians(30.0)) - 1e-9
 CANAL_FRONT_BAND_MM = 3.0
 
 

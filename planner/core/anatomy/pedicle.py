@@ -37,6 +37,7 @@ RING_BESIDE_CANAL_MM = 3.5    # a pedicle's ring interior begins this near the c
 RING_CONVERGENCE = 0.2        # ... and this much further out per mm behind the body
 N_RAYS = 72
 STEP = 0.2
+TIE_MM = 1e-6   # grid positions and limits on the same grid: a tie goes one way
 
 
 @dataclass
@@ -64,8 +65,7 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     """Centroid, width and height of the bone component near ``expect`` in the plane
     through ``origin`` spanned by left and cranial; a cortical ring counts only where its
     interior begins within ``medial_limit`` of the midline."""
-    u = np.arange(u_range[0], u_range[1], GRID_MM)
-    w = np.arange(w_range[0], w_range[1], GRID_MM)
+    u, w = _grid(*u_range), _grid(*w_range)
     uu, ww = np.meshgrid(u, w, indexing="ij")
     pts = origin + s * uu[..., None] * frame.left + ww[..., None] * frame.cranial
     hu = volume.sample(pts.reshape(-1, 3)).reshape(uu.shape)
@@ -87,8 +87,8 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     lab[np.isin(lab, 1 + np.nonzero(area < MIN_BONE_AREA_MM2)[0])] = 0
     if not lab.any():
         return None
-    iu = int(np.clip(np.searchsorted(u, expect[0]), 0, len(u) - 1))
-    iw = int(np.clip(np.searchsorted(w, expect[1]), 0, len(w) - 1))
+    iu = int(np.clip(np.searchsorted(u, expect[0] - TIE_MM), 0, len(u) - 1))
+    iw = int(np.clip(np.searchsorted(w, expect[1] - TIE_MM), 0, len(w) - 1))
     dist = ndimage.distance_transform_edt(lab == 0)
     if dist[iu, iw] * GRID_MM > 6.0:
         return None
@@ -102,6 +102,13 @@ def _section_centre(volume: Volume, frame: Frame, origin: np.ndarray, s: float,
     height = float(np.ptp(ww[comp]) + GRID_MM)
     centre = origin + s * cu * frame.left + cw * frame.cranial
     return centre, width, height
+
+
+def _grid(start: float, stop: float) -> np.ndarray:
+    """Positions ``GRID_MM`` apart from ``start`` up to before ``stop``, as many whatever
+    the rounding of a span that is a whole number of steps (``np.arange``'s count turned
+    on the last bit of it, and with it the sections' and the model's plan)."""
+    return start + GRID_MM * np.arange(int(np.ceil((stop - start) / GRID_MM - TIE_MM)))
 
 
 def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
@@ -119,7 +126,7 @@ def _ring_interior(holes: np.ndarray, uu: np.ndarray, ww: np.ndarray,
         area = comp.sum() * GRID_MM ** 2
         if area < MIN_RING_AREA_MM2 or area > MAX_RING_AREA_MM2:
             continue
-        if uu[comp].min() > medial_limit:
+        if uu[comp].min() > medial_limit + TIE_MM:
             continue
         cu, cw = uu[comp].mean(), ww[comp].mean()
         d = np.hypot(cu - expect[0], cw - expect[1])
@@ -266,9 +273,11 @@ def _isthmus_depth(rel: np.ndarray, axis: np.ndarray, widths: np.ndarray) -> flo
     narrowest one, each weighted by how close its width comes to the narrowest. Widths
     are measured on a 0.5 mm grid, so along a pedicle of even width the single narrowest
     section (or a hard cut-off) jumps from click to click; soft weights do not."""
-    w = ndimage.uniform_filter1d(widths, 3, mode="nearest")
+    # widths are whole grid steps: rounded, equal ones tie exactly and the run's limit
+    # is not decided by the last bit of a sum
+    w = np.round(ndimage.uniform_filter1d(widths, 3, mode="nearest") / TIE_MM) * TIE_MM
     k = int(np.argmin(w))
-    near = w <= w[k] + ISTHMUS_RUN_MM
+    near = w <= w[k] + ISTHMUS_RUN_MM + TIE_MM
     lo, hi = k, k
     while lo > 0 and near[lo - 1]:
         lo -= 1

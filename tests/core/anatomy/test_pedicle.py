@@ -3,7 +3,7 @@
 import numpy as np
 
 from planner.core.anatomy.frame import Frame
-from planner.core.anatomy.pedicle import _section_centre
+from planner.core.anatomy.pedicle import _grid, _isthmus_depth, _section_centre
 from planner.core.volume import Volume
 
 VOXEL = 0.5
@@ -91,3 +91,20 @@ def test_a_spur_of_bone_is_cut_from_the_outline_and_an_oblong_section_kept():
     assert np.max(np.abs(trimmed - section)) < 0.75
     width = lambda r: np.ptp(r * np.cos(ang))  # noqa: E731
     assert width(spur) > 11.0 and width(trimmed) < 9.5
+
+
+def test_the_section_grid_and_the_isthmus_do_not_turn_on_rounding():
+    """A span of a whole number of grid steps has as many positions whatever the rounding
+    of its ends (``np.arange`` gave one more for an end a billionth of a millimetre
+    further), and a width exactly the isthmus run's limit above the narrowest stays in
+    the run when the sum that smooths the widths rounds either way."""
+    for nudge in (-1e-9, 0.0, 1e-9):
+        assert len(_grid(3.0 + nudge, 31.0 - nudge)) == 56
+        assert len(_grid(3.0 - nudge, 31.0 + nudge)) == 56
+    assert len(np.arange(3.0 - 1e-9, 31.0 + 1e-9, 0.5)) == 57
+    rel = np.arange(9.0)[:, None] * np.array([1.0, 0.0, 0.0])
+    axis = np.array([1.0, 0.0, 0.0])
+    widths = np.array([8.0, 8.0, 8.0, 6.5, 6.5, 6.5, 5.0, 5.0, 5.0])   # smoothed: 6.5 at 4
+    depths = [_isthmus_depth(rel, axis, widths + nudge * np.arange(9.0))
+              for nudge in (-1e-12, 0.0, 1e-12)]
+    assert np.ptp(depths) < 1e-6
