@@ -221,9 +221,10 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     centre too near the posterior wall) is built again from starts leaning
     ``SAGITTAL_TILTS_DEG`` forward and back; of those that do not doubt themselves and
     found as many pedicles, of those with the most pedicles the one that agrees best with
-    the others is kept (``_consensus``); where none, the first, with its warnings. Chest T2 and T3 lean about 40 degrees: from three clicks of eight in each,
-    the scanner's axis led to frames 50-67 degrees off the others (one with no word of
-    doubt, its "canal" 29 mm behind the posterior wall)."""
+    the others is kept (``_consensus``); where none, the first, with its warnings. Chest
+    T2 and T3 lean about 40 degrees: from three clicks of eight in each, the scanner's
+    axis led to frames 50-67 degrees off the others (one with no word of doubt, its
+    "canal" 29 mm behind the posterior wall)."""
     seed = np.asarray(seed, float)
     if not volume.contains(seed):
         raise ModelError("the point is outside the CT volume")
