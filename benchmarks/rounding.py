@@ -64,7 +64,7 @@ def main(prefixes: list[str]) -> None:
                     worst, what = d, key
         turned += worst > TIE_LIMIT_MM
         plan = "no model" if isinstance(ref, str) else " ".join(
-            f"{k} {np.round(v, 2).tolist()}" for k, v in ref.items() if not k.startswith("i"))
+            f"{k} {np.round(v, 2).tolist()}" for k, v in ref.items() if not k.startswith("isthmus"))
         print(f"{name:12s} moved by rounding: {worst:.1e} mm {what:14s} | {plan}")
     print(f"levels whose model or plan turns on rounding: {turned}")
 
