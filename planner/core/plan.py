@@ -37,6 +37,7 @@ TIP_HEIGHT = 0.1
 ROOM_TIE_MM = 0.25
 MIN_LINES = 10
 DOCK_AHEAD_MM = 3.0          # a parapedicular entry moves on this far to the bone
+ENTRY_BEFORE_TIP_MM = 1.0
 
 
 @dataclass
@@ -305,12 +306,17 @@ def _into_body(volume, model, start: np.ndarray, tip: np.ndarray, max_mm: float 
     where the bone begins within ``DOCK_AHEAD_MM`` further on (the outline there is
     half a slice's blur wide: TPTBox L3 right, 2 mm of 22-130 HU before the cortex). Never
     walked back: the way to the entry may cross the rib head, and that must stay before
-    the entry, where its check looks."""
-    d = (tip - start) / np.linalg.norm(tip - start)
-    s = np.arange(0.0, max_mm, 0.25)
-    inside = np.nonzero(~model.outside_body(start + s[:, None] * d))[0]
-    entry = start + (s[inside[0]] if len(inside) else 0.0) * d
-    ahead = np.arange(0.0, DOCK_AHEAD_MM + 0.01, 0.25)
+    the entry, where its check looks. Never walked past ``ENTRY_BEFORE_TIP_MM`` short of
+    the tip: on a small body the line can meet the outline only at the tip (chest T2: the
+    entry fell on the tip and the plan raised instead of judging the path)."""
+    length = float(np.linalg.norm(tip - start))
+    d = (tip - start) / length
+    reach = max(0.0, length - ENTRY_BEFORE_TIP_MM)
+    s = np.arange(0.0, min(max_mm, reach), 0.25)
+    inside = np.nonzero(~model.outside_body(start + s[:, None] * d))[0] if len(s) else []
+    at = s[inside[0]] if len(inside) else 0.0
+    ahead = np.arange(0.0, min(DOCK_AHEAD_MM, reach - at) + 0.01, 0.25)
+    entry = start + at * d
     bone = np.nonzero(np.nan_to_num(volume.sample(entry + ahead[:, None] * d), nan=-1e3)
                       >= BONE_END_HU)[0]
     return entry + (ahead[bone[0]] if len(bone) else 0.0) * d

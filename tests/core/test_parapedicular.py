@@ -214,3 +214,20 @@ def test_parapedicular_on_real_ct_against_the_masks(case):
                 room = (path.RIB_HEAD_SEARCH_MM - t.radius_mm if rib["value"] is None
                         else rib["value"])
                 assert room <= gap + 1.0, (case, t.side, gap, rib)
+
+
+def test_the_entry_never_reaches_the_tip_on_a_body_met_only_there():
+    """On a small body the line beside the pedicle can meet the body's outline only at its
+    tip (chest T2 with a tighter outline): the entry stays at least a millimetre short of
+    the tip, so a path is judged instead of the plan raising on a needle of no length."""
+    from planner.core.plan import ENTRY_BEFORE_TIP_MM, _into_body
+
+    body = SimpleNamespace(outside_body=lambda p: np.atleast_2d(p)[:, 1] < 10.0)
+    vol = _scene(None)
+    start, tip = np.array([0.0, 0.0, 0.0]), np.array([0.0, 10.0, 0.0])
+    entry = _into_body(vol, body, start, tip)
+    assert (tip - entry)[1] >= ENTRY_BEFORE_TIP_MM
+    Trajectory("left", entry, tip, "11G", "parapedicular")
+    # a body that begins 4 mm out is entered there, as before
+    body = SimpleNamespace(outside_body=lambda p: np.atleast_2d(p)[:, 1] < 4.0)
+    assert _into_body(vol, body, start, tip)[1] == pytest.approx(4.0, abs=0.25)

@@ -46,13 +46,18 @@ ENDPLATE_CORTEX_MM = 1.8     # from the half-rise on the inner side to the outer
 POSTERIOR_CONE_COS = np.cos(np.radians(25.0))
 RAN_ON_MM = 3.0
 NEAR_WALL_BACK_COS = np.cos(np.radians(60.0))
+# a cortex's outer surface lies half-way between its peak and the soft tissue beyond it
+# (fat reads down to about -100 HU), not the lung beyond that: against the lung within
+# the window the half maximum fell 2-3 mm out, in the pleura (chest T6's right side: the
+# body's outline 1.9 mm outside its mask and a tip in fat judged inside the body)
+SOFT_TISSUE_FLOOR_HU = -100.0
 
 
 def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
                  n_rays: int = N_RAYS, slab_mm: float = 0.0,
                  back_wall_mm: float | None = None,
                  wall_at_most_mm: float | None = None,
-                 near_wall_fraction: float = 0.0) -> Outline:
+                 near_wall_fraction: float = 0.0, floor_hu: float = -np.inf) -> Outline:
     """Outer cortical surface of the body in the plane through ``centre`` normal to the
     frame's cranial axis, by rays from the centre (half maximum beyond the cortex).
 
@@ -82,14 +87,14 @@ def body_outline(volume: Volume, frame: Frame, centre: np.ndarray,
     inside = float(np.nanmedian(prof[:, :k_in])) if np.any(~np.isnan(prof[:, :k_in])) \
         else np.nan
     edge = wall_from_inside(prof, radii, inside, _rise(raw[:, :k_in].ravel()),
-                            start=3.0, outer=True)
+                            start=3.0, outer=True, floor=floor_hu)
     # the smoothing that finds the wall also pushes its half maximum outward (an
     # optimistic error for the anterior cortex): place it on a lightly smoothed profile
     light = smooth(raw, 0.3 / RAY_STEP_MM)
     for k in np.nonzero(edge.found)[0]:
         t = _half_crossing_near(light[k], radii,
                                 int(round(edge.peak_position[k] / RAY_STEP_MM)),
-                                search_mm=1.0, beyond_mm=4.0, min_fall=30.0)
+                                search_mm=1.0, beyond_mm=4.0, min_fall=30.0, floor=floor_hu)
         if t is not None:
             edge.position[k] = t
     back = dirs @ -frame.anterior
@@ -270,7 +275,8 @@ def _disc_before_next_hump(seg: np.ndarray, peak: float) -> bool:
 
 
 def _half_crossing_near(p: np.ndarray, radii: np.ndarray, k_expect: int, search_mm: float,
-                        beyond_mm: float, min_fall: float) -> float | None:
+                        beyond_mm: float, min_fall: float, floor: float = -np.inf
+                        ) -> float | None:
     """Outer half-maximum crossing of the peak nearest ``k_expect`` on one profile."""
     step = float(radii[1] - radii[0])
     m = len(p)
@@ -280,7 +286,7 @@ def _half_crossing_near(p: np.ndarray, radii: np.ndarray, k_expect: int, search_
     if np.all(np.isnan(window)):
         return None
     k = lo + int(np.nanargmax(window))
-    hit = outer_crossing(p, k, int(beyond_mm / step), min_fall)
+    hit = outer_crossing(p, k, int(beyond_mm / step), min_fall, floor)
     return None if hit is None else float(radii[hit[0]] + step * hit[1])
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.core.anatomy.body import Outline, body_outline, consistent_outlines
+from planner.core.anatomy.body import (SOFT_TISSUE_FLOOR_HU, Outline, body_outline,
+                                       consistent_outlines)
 from planner.core.anatomy.canal import CanalSection, canal_section
 from planner.core.anatomy.canal_stack import (CLOSED_RING_FRACTION, canal_axis,
                                               canal_front_depth, canal_line, canal_stack)
@@ -372,7 +373,7 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
     near = SETTLE_NEAR_WALL_FRACTION if UNSETTLED_WARNING not in warnings else 0.0
     outlines = consistent_outlines(
         [body_outline(volume, f, c, slab_mm=3.0, back_wall_mm=d, wall_at_most_mm=cap,
-                      near_wall_fraction=near)
+                      near_wall_fraction=near, floor_hu=SOFT_TISSUE_FLOOR_HU)
          for c, (d, cap) in zip(centres, _canal_fronts(canal, f, centres))], f.left)
     back = posterior_wall_depth(f, outlines)
     front = float(np.median([np.max((o.points - f.origin) @ f.anterior) for o in outlines]))

@@ -54,13 +54,14 @@ class Edge:
 def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray,
                      min_rise: np.ndarray | float, start: float = 0.0,
                      outer: bool = True, window_mm: float = 4.0,
-                     min_peak: float = -np.inf) -> Edge:
+                     min_peak: float = -np.inf, floor: float = -np.inf) -> Edge:
     """For each profile, the first wall met going outward from ``start``.
 
     The wall is the first local maximum that rises at least ``min_rise`` above ``inside``
     (the value on the near side) and reaches ``min_peak``. With ``outer`` the edge is the
     half-maximum crossing on the wall's far side (between the peak and the lowest value
-    within ``window_mm`` beyond it): the outer surface of a cortex. Otherwise it is the
+    within ``window_mm`` beyond it, no lower than ``floor``): the outer surface of a
+    cortex. Otherwise it is the
     crossing on the near side, half-way between the peak and the lowest value within
     ``window_mm`` before it: where a cavity (the canal) ends."""
     n = profiles.shape[0]
@@ -71,7 +72,7 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     k0 = int(np.searchsorted(radii, start))
     win = max(1, int(round(window_mm / step)))
     j, frac, k = _walls_kernel()(np.ascontiguousarray(profiles, dtype=np.float64), k0,
-                                 np.ascontiguousarray(thresh), win, outer)
+                                 np.ascontiguousarray(thresh), win, outer, float(floor))
     found = j >= 0
     pos = np.where(found, radii[np.maximum(j, 0)] + step * frac, np.nan)
     peak = np.where(found, profiles[np.arange(n), np.maximum(k, 0)], np.nan)
@@ -79,7 +80,7 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     return Edge(pos, peak, peak_pos, found)
 
 
-def _first_walls(profiles, k0, thresh, win, outer):   # pragma: no cover - compiled
+def _first_walls(profiles, k0, thresh, win, outer, floor):   # pragma: no cover - compiled
     """Per profile (sample j, fraction toward j+1 of the half-maximum crossing, peak
     sample k) of the first wall at or above ``thresh[r]`` from sample ``k0``; j = -1 where
     there is none. Written as plain loops for numba: the model runs it on ~10^4 rays."""
@@ -105,6 +106,8 @@ def _first_walls(profiles, k0, thresh, win, outer):   # pragma: no cover - compi
                 low = p[i]
         if low == np.inf:
             continue
+        if outer and low < floor:
+            low = floor
         half = (p[k] + low) / 2.0
         j = k
         if outer:    # beyond the peak: the outer surface of a cortex
@@ -148,16 +151,16 @@ def _walls_kernel():
     return _KERNEL
 
 
-def outer_crossing(p: np.ndarray, k: int, win: int, min_fall: float = 0.0
-                   ) -> tuple[int, float] | None:
+def outer_crossing(p: np.ndarray, k: int, win: int, min_fall: float = 0.0,
+                   floor: float = -np.inf) -> tuple[int, float] | None:
     """Half-maximum crossing beyond the peak at sample k, between the peak and the lowest
-    value within ``win`` samples after it: (sample j, fraction toward j+1); None if the
-    profile does not fall by ``min_fall`` or runs out."""
+    value within ``win`` samples after it (no lower than ``floor``): (sample j,
+    fraction toward j+1); None if the profile does not fall by ``min_fall`` or runs out."""
     m = len(p)
     seg = p[k + 1:min(m, k + win + 1)]
     if len(seg) == 0 or np.all(np.isnan(seg)):
         return None
-    low = np.nanmin(seg)
+    low = max(float(np.nanmin(seg)), floor)
     if p[k] - low < min_fall:
         return None
     half = (p[k] + low) / 2.0

@@ -81,10 +81,11 @@ def test_outliers_in_height_replaced_smooth_walls_kept():
     assert not none.any() and np.array_equal(clean, truth)
 
 
-@pytest.mark.parametrize("outer", [True, False])
-def test_compiled_wall_search_answers_as_the_plain_function(outer):
+@pytest.mark.parametrize("outer,floor", [(True, -np.inf), (True, 60.0), (False, -np.inf)])
+def test_compiled_wall_search_answers_as_the_plain_function(outer, floor):
     """The first-wall search runs compiled by numba and, without numba, as the plain
-    function: both give the same walls on noisy profiles with gaps out of the scan."""
+    function: both give the same walls on noisy profiles with gaps out of the scan, with
+    and without a floor under the value beyond the wall."""
     from planner.core.anatomy import profiles
 
     rng = np.random.default_rng(3)
@@ -92,8 +93,8 @@ def test_compiled_wall_search_answers_as_the_plain_function(outer):
     p[rng.random((300, 120)) < 0.03] = np.nan
     thresh = rng.uniform(120.0, 300.0, 300)
     thresh[::37] = np.nan
-    compiled = profiles._walls_kernel()(p, 5, thresh, 15, outer)
-    plain = profiles._first_walls(p, 5, thresh, 15, outer)
+    compiled = profiles._walls_kernel()(p, 5, thresh, 15, outer, floor)
+    plain = profiles._first_walls(p, 5, thresh, 15, outer, floor)
     assert (compiled[0] >= 0).sum() > 100
     for a, b in zip(compiled, plain):
         np.testing.assert_array_equal(a, b)
