@@ -108,3 +108,31 @@ def test_the_section_grid_and_the_isthmus_do_not_turn_on_rounding():
     depths = [_isthmus_depth(rel, axis, widths + nudge * np.arange(9.0))
               for nudge in (-1e-12, 0.0, 1e-12)]
     assert np.ptp(depths) < 1e-6
+
+
+def _at(x: float, width: float = 8.0):
+    from planner.core.anatomy.pedicle import Pedicle
+
+    e = np.eye(3)
+    return Pedicle("left", np.array([x, 0.0, 0.0]), e[1], np.zeros((4, 3)), width, 12.0,
+                   e[0], e[2], np.zeros((4, 3)))
+
+
+def test_the_pedicle_from_the_frame_is_kept_unless_the_nudged_frames_outvote_it():
+    """``_steady_pedicle`` over the frame and six nudged frames: the frame's own pedicle
+    while a third of the others agree with it within ``AGREE_MM``; else the one nearest
+    all; none where most frames found none."""
+    from planner.core.anatomy.model import AGREE_MM, _steady_pedicle
+
+    base = _at(0.0)
+    # two of six agree: kept, though the other four agree among themselves
+    found = [base, _at(0.5), _at(-0.5), _at(9.0), _at(9.2), _at(9.4), _at(9.1)]
+    assert _steady_pedicle(found) is base
+    # one of six agrees: outvoted, one of the four that agree is taken (nearest all)
+    found = [base, _at(AGREE_MM + 0.1), _at(0.5), _at(9.0), _at(9.2), _at(9.4), _at(9.1)]
+    assert _steady_pedicle(found).isthmus[0] == 9.0
+    # the frame found none: the one nearest the others
+    assert _steady_pedicle([None] + found[1:]).isthmus[0] == 9.0
+    # four frames of seven found none: no pedicle, whatever the frame found
+    assert _steady_pedicle([base, _at(0.1), _at(0.2), None, None, None, None]) is None
+    assert _steady_pedicle([base, _at(0.1), _at(0.2), _at(0.3), None, None, None]) is base
