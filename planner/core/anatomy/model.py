@@ -461,12 +461,16 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
     body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
     pedicles = {}
     for side in ("left", "right"):
-        ped = _steady_pedicle([find_pedicle(volume, g, side, wall, half_w, depth, middle,
-                                            height, PEDICLE_MAX_WIDTH_FRACTION * body_w)
-                               for g in _nudged_frames(f)])
+        found = [find_pedicle(volume, g, side, wall, half_w, depth, middle, height,
+                              PEDICLE_MAX_WIDTH_FRACTION * body_w) for g in _nudged_frames(f)]
+        ped = _steady_pedicle(found)
         if ped is None:
-            missing[f"{side}_pedicle"] = ("no bony bridge from the body to the arch "
-                                          f"found on the {side}")
+            missing[f"{side}_pedicle"] = (
+                f"no bony bridge from the body to the arch found on the {side}"
+                if sum(p is not None for p in found) == 0 else
+                f"a bony bridge on the {side} was found from only "
+                f"{sum(p is not None for p in found)} of {len(found)} frames "
+                f"{NUDGE_MM} mm apart: its bone is at the threshold, not trusted")
         elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
             missing[f"{side}_pedicle"] = (
                 f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "
