@@ -48,7 +48,7 @@ RAN_ON_MM = 3.0
 NEAR_WALL_BACK_COS = np.cos(np.radians(60.0))
 # a cortex's outer surface lies half-way between its peak and the soft tissue beyond it
 # (fat reads down to about -100 HU), not the lung beyond that: against the lung within
-# the window the half maximum fell 2-3 mm out, in the pleura (chest T6's right side: the
+# the window the half maximum fell 1-2 mm out, in the pleura (chest T6's right side: the
 # body's outline 1.9 mm outside its mask and a tip in fat judged inside the body)
 SOFT_TISSUE_FLOOR_HU = -100.0
 

@@ -432,9 +432,9 @@ def _nudged_frames(f: Frame) -> list[Frame]:
 
 def _steady_pedicle(found: list[Pedicle | None]) -> Pedicle | None:
     """Of the pedicles found from the frame and from the frame nudged a quarter of a
-    millimetre (``_nudged_frames``): the frame's own unless over two thirds of the others put
-    the isthmus more than ``AGREE_MM`` from it, then the one nearest all the others; none
-    unless most found one. Each section's bone is a threshold on a grid the frame
+    millimetre (``_nudged_frames``): the frame's own unless over two thirds of the others
+    put the isthmus more than ``AGREE_MM`` from it, then the one nearest all the others;
+    none unless most found one. Each section's bone is a threshold on a grid the frame
     places, and a tenth of a millimetre opens or closes a cortical ring or joins a rib
     head: from the seed moved 0.05 mm the isthmuses spread by 1.36 mm (median over our
     levels' pedicles, 15.8 mm at most) and from clicks anywhere in the body by 2.55 mm;
@@ -464,13 +464,13 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
         found = [find_pedicle(volume, g, side, wall, half_w, depth, middle, height,
                               PEDICLE_MAX_WIDTH_FRACTION * body_w) for g in _nudged_frames(f)]
         ped = _steady_pedicle(found)
+        seen = sum(p is not None for p in found)
         if ped is None:
             missing[f"{side}_pedicle"] = (
-                f"no bony bridge from the body to the arch found on the {side}"
-                if sum(p is not None for p in found) == 0 else
-                f"a bony bridge on the {side} was found from only "
-                f"{sum(p is not None for p in found)} of {len(found)} frames "
-                f"{NUDGE_MM} mm apart: its bone is at the threshold, not trusted")
+                f"no bony bridge from the body to the arch found on the {side}" if not seen
+                else f"a bony bridge on the {side} was found from only {seen} of "
+                f"{len(found)} frames {NUDGE_MM} mm apart: its bone is at the threshold, "
+                "not trusted")
         elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
             missing[f"{side}_pedicle"] = (
                 f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "

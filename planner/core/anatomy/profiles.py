@@ -61,9 +61,8 @@ def wall_from_inside(profiles: np.ndarray, radii: np.ndarray, inside: np.ndarray
     (the value on the near side) and reaches ``min_peak``. With ``outer`` the edge is the
     half-maximum crossing on the wall's far side (between the peak and the lowest value
     within ``window_mm`` beyond it, no lower than ``floor``): the outer surface of a
-    cortex. Otherwise it is the
-    crossing on the near side, half-way between the peak and the lowest value within
-    ``window_mm`` before it: where a cavity (the canal) ends."""
+    cortex. Otherwise it is the crossing on the near side, half-way between the peak and
+    the lowest value within ``window_mm`` before it: where a cavity (the canal) ends."""
     n = profiles.shape[0]
     step = float(radii[1] - radii[0])
     inside = np.broadcast_to(np.asarray(inside, float), (n,))
