@@ -6,6 +6,7 @@ derives is in LPS mm and in the vertebra's own frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -430,7 +431,8 @@ def _nudged_frames(f: Frame) -> list[Frame]:
             for m in moves]
 
 
-def _steady_pedicle(found: list[Pedicle | None]) -> Pedicle | None:
+def _steady_pedicle(found: Iterable[Pedicle | None], frames: int
+                    ) -> tuple[Pedicle | None, int]:
     """Of the pedicles found from the frame and from the frame nudged a quarter of a
     millimetre (``_nudged_frames``): the frame's own unless over two thirds of the others
     put the isthmus more than ``AGREE_MM`` from it, then the one nearest all the others;
@@ -441,16 +443,29 @@ def _steady_pedicle(found: list[Pedicle | None]) -> Pedicle | None:
     with this 1.13 mm and 1.95 mm (benchmarks/pedicle_stability.py, model_stability.py),
     the suggested needles meeting the bar 32 of 40 (was 31) and 242 of 320 (was 239).
     The window the pedicles are sought in is the frame's, not nudged: where it is wrong
-    (TPTBox L3 from one click) every nudge is wrong alike."""
-    base, got = found[0], [p for p in found if p is not None]
-    if 2 * len(got) <= len(found):
-        return None
-    others = [p for p in found[1:] if p is not None]
-    if base is not None and 3 * sum(np.linalg.norm(base.isthmus - q.isthmus) <= AGREE_MM
-                                    for q in others) >= len(others):
-        return base
+    (TPTBox L3 from one click) every nudge is wrong alike.
+
+    ``found`` is consumed lazily: once the frame's own pedicle is sure to be kept (enough
+    agree and most found one, whatever the rest find) the rest are not sought. Returns the
+    pedicle and how many of the frames looked at found one (all of them when none is
+    kept)."""
+    it = iter(found)
+    base = next(it)
+    got = [] if base is None else [base]
+    agree = 0
+    for p in it:
+        if p is None:
+            continue
+        got.append(p)
+        agree += base is not None and np.linalg.norm(base.isthmus - p.isthmus) <= AGREE_MM
+        if base is not None and 3 * agree >= frames - 1 and 2 * len(got) > frames:
+            return base, len(got)
+    if 2 * len(got) <= frames:
+        return None, len(got)
+    if base is not None and 3 * agree >= len(got) - 1:
+        return base, len(got)
     cost = [sum(np.linalg.norm(p.isthmus - q.isthmus) for q in got) for p in got]
-    return got[int(np.argmin(cost))]
+    return got[int(np.argmin(cost))], len(got)
 
 
 def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
@@ -461,15 +476,16 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
     body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
     pedicles = {}
     for side in ("left", "right"):
-        found = [find_pedicle(volume, g, side, wall, half_w, depth, middle, height,
-                              PEDICLE_MAX_WIDTH_FRACTION * body_w) for g in _nudged_frames(f)]
-        ped = _steady_pedicle(found)
-        seen = sum(p is not None for p in found)
+        frames = _nudged_frames(f)
+        ped, seen = _steady_pedicle((find_pedicle(volume, g, side, wall, half_w, depth,
+                                                  middle, height,
+                                                  PEDICLE_MAX_WIDTH_FRACTION * body_w)
+                                     for g in frames), len(frames))
         if ped is None:
             missing[f"{side}_pedicle"] = (
                 f"no bony bridge from the body to the arch found on the {side}" if not seen
                 else f"a bony bridge on the {side} was found from only {seen} of "
-                f"{len(found)} frames {NUDGE_MM} mm apart: its bone is at the threshold, "
+                f"{len(frames)} frames {NUDGE_MM} mm apart: its bone is at the threshold, "
                 "not trusted")
         elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
             missing[f"{side}_pedicle"] = (

@@ -124,15 +124,27 @@ def test_the_pedicle_from_the_frame_is_kept_unless_the_nudged_frames_outvote_it(
     all; none where most frames found none."""
     from planner.core.anatomy.model import AGREE_MM, _steady_pedicle
 
+    def steady(found):
+        return _steady_pedicle(found, len(found))[0]
+
     base = _at(0.0)
     # two of six agree: kept, though the other four agree among themselves
-    found = [base, _at(0.5), _at(-0.5), _at(9.0), _at(9.2), _at(9.4), _at(9.1)]
-    assert _steady_pedicle(found) is base
+    found = [base, _at(9.0), _at(9.2), _at(9.4), _at(9.1), _at(0.5), _at(-0.5)]
+    assert steady(found) is base
     # one of six agrees: outvoted, one of the four that agree is taken (nearest all)
     found = [base, _at(AGREE_MM + 0.1), _at(0.5), _at(9.0), _at(9.2), _at(9.4), _at(9.1)]
-    assert _steady_pedicle(found).isthmus[0] == 9.0
+    assert steady(found).isthmus[0] == 9.0
     # the frame found none: the one nearest the others
-    assert _steady_pedicle([None] + found[1:]).isthmus[0] == 9.0
+    assert steady([None] + found[1:]).isthmus[0] == 9.0
     # four frames of seven found none: no pedicle, whatever the frame found
-    assert _steady_pedicle([base, _at(0.1), _at(0.2), None, None, None, None]) is None
-    assert _steady_pedicle([base, _at(0.1), _at(0.2), _at(0.3), None, None, None]) is base
+    assert _steady_pedicle([base, _at(0.1), _at(0.2), None, None, None, None], 7) == (None, 3)
+    assert steady([base, _at(0.1), _at(0.2), _at(0.3), None, None, None]) is base
+    # once the frame's own is sure to be kept, the other frames are not sought
+    looked = []
+
+    def lazily():
+        for p in [base, _at(0.1), _at(0.2), _at(0.3), _at(9.0), _at(9.0), _at(9.0)]:
+            looked.append(p)
+            yield p
+
+    assert _steady_pedicle(lazily(), 7) == (base, 4) and len(looked) == 4
