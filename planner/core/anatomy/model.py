@@ -484,9 +484,9 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
         if ped is None:
             missing[f"{side}_pedicle"] = (
                 f"no bony bridge from the body to the arch found on the {side}" if not seen
-                else f"a bony bridge on the {side} was found from only {seen} of "
-                f"{len(frames)} frames {NUDGE_MM} mm apart: its bone is at the threshold, "
-                "not trusted")
+                else f"the {side} pedicle was not found steadily (from {seen} of "
+                f"{len(frames)} model positions {NUDGE_MM} mm apart): its bone lies at the "
+                "detection threshold, so it is not trusted")
         elif ped.width_mm > PEDICLE_MAX_WIDTH_FRACTION * body_w:
             missing[f"{side}_pedicle"] = (
                 f"the bony bridge found on the {side} is {ped.width_mm:.0f} mm wide, "

@@ -171,4 +171,4 @@ def test_a_pedicle_found_from_few_of_the_nudged_frames_is_not_trusted(
         assert ("left" in m.pedicles) == expect, m.missing
         assert "right" in m.pedicles
         if not expect:
-            assert "from only 3 of 7 frames" in m.missing["left_pedicle"]
+            assert "not found steadily (from 3 of 7" in m.missing["left_pedicle"]
