@@ -475,8 +475,8 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
     wall, half_w, depth, middle = window
     body_w = float(np.median([np.ptp(f.to_local(o.points)[:, 0]) for o in outlines]))
     pedicles = {}
+    frames = _nudged_frames(f)
     for side in ("left", "right"):
-        frames = _nudged_frames(f)
         ped, seen = _steady_pedicle((find_pedicle(volume, g, side, wall, half_w, depth,
                                                   middle, height,
                                                   PEDICLE_MAX_WIDTH_FRACTION * body_w)
