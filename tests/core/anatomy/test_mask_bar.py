@@ -58,6 +58,31 @@ def test_no_closed_canal_is_unknown(tmp_path):
     assert mask_canal_clearance(mask, SimpleNamespace(frame=frame), traj) is None
 
 
+def test_a_ring_closed_only_in_leaning_planes_is_measured_in_them(tmp_path):
+    """A ring 4 mm thick leaning 30 degrees forward (the arch of a leaning vertebra as 3 mm
+    voxels leave it): planes across the model's upright axis cut it open, so the canal is
+    sought in planes leaning 10 and 20 degrees, and a needle 9 mm beside the canal's axis
+    reads 3 mm less its radius from it, within half a voxel."""
+    lean = np.radians(30.0)
+    axis = np.array([0.0, np.sin(lean), np.cos(lean)])
+    idx = np.stack(np.meshgrid(np.arange(80), np.arange(100), np.arange(40), indexing="ij"),
+                   axis=-1) * VOXEL - np.array([40, 50, 20]) * VOXEL
+    along = idx @ axis
+    r = np.linalg.norm(idx - along[..., None] * axis, axis=-1)
+    data = ((r >= CANAL_MM) & (r <= OUTER_MM) & (np.abs(along) <= 2.0)).astype(np.uint8)
+    path = tmp_path / "leaning.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.diag([VOXEL, VOXEL, VOXEL, 1.0])), str(path))
+    mask = LabelMask(path, [1])
+    centre = mask.affine[:3, :3] @ [40, 50, 20] + mask.affine[:3, 3]
+    frame = Frame.patient(centre + 15.0 * np.array([0.0, -1.0, 0.0]))
+    side = np.array([9.0, 0.0, 0.0])
+    traj = Trajectory("left", centre + side + [0, 8.0, 0], centre + side - [0, 8.0, 0])
+    got = mask_canal_clearance(mask, SimpleNamespace(frame=frame), traj)
+    assert got == pytest.approx(9.0 - CANAL_MM - traj.radius_mm, abs=VOXEL)
+    # the model's own planes alone close no canal here
+    assert mask_canal_clearance(mask, SimpleNamespace(frame=frame), traj, tilts=()) is None
+
+
 def test_surely_inside_takes_no_point_within_half_a_voxel_of_the_mask_boxes(tmp_path):
     """A block of voxels 0.5 x 0.5 x 2.5 mm whose centres span z 5-15 mm (boxes 3.75-16.25
     mm): a point in the edge slice's boxes but beyond the last centres (z 4 or 16 mm) may
