@@ -215,3 +215,36 @@ def test_a_suggested_path_that_fails_a_check_says_so(sample_volume, models):
         assert any(w.startswith(f"no {t.side} bipedicular path") and "anterior_cortex" in w
                    for w in plan.warnings)
     assert not any("fails no check" in w for w in suggest_plan(sample_volume, model).warnings)
+
+
+def test_a_lateral_wall_nearer_beside_the_isthmus_is_judged_there(sample_volume, models):
+    """The needle is judged against the pedicle's cortex either side of the isthmus too,
+    on the lateral side: a pedicle whose lateral cortex comes within 1 mm of its axis
+    2-4 mm in front of the isthmus (where a thoracic pedicle turns toward the body, chest
+    T8 right) breaches an 11G needle down that axis by its radius less 1 mm, which the
+    isthmus outline alone leaves inside. Sections nearer on the other sides (a trabecular
+    band inside the bone) do not count: the canal judges the medial side, the isthmus
+    the rest."""
+    from planner.core.checks.walls import pedicle_breaches
+
+    model, _ = models["L1"]
+    ped = model.pedicles["left"]
+    traj = Trajectory("left", ped.isthmus - 20 * ped.axis, ped.isthmus + 20 * ped.axis,
+                      "11G", "bipedicular")
+    plain = dataclasses.replace(ped, sections=None)
+    alone = pedicle_breaches(dataclasses.replace(model, pedicles={"left": plain}), traj)
+    assert alone["lateral"] < 0.0
+    offsets = np.array([-4.0, 0.0, 2.0, 4.0, 6.0])
+    rays = np.arange(72) * 2 * np.pi / 72
+    off_lateral = np.abs(np.angle(np.exp(1j * rays)))
+    far = np.full(72, 30.0)
+    for side, near in (("lateral", off_lateral < np.radians(50.0)),
+                       ("medial", off_lateral > np.radians(55.0))):
+        close = np.where(near, 1.0, 30.0)
+        radii = np.vstack([far, far, close, close, far])
+        turned = dataclasses.replace(ped, sections=(offsets, radii))
+        got = pedicle_breaches(dataclasses.replace(model, pedicles={"left": turned}), traj)
+        if side == "lateral":
+            assert got["lateral"] == pytest.approx(traj.radius_mm - 1.0, abs=0.02)
+        else:
+            assert got == alone

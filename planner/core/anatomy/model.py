@@ -25,7 +25,7 @@ from planner.core.anatomy.frame_fit import (AXIS_DISAGREEMENT_DEG,
                                             frame_and_canal, lost_canal,
                                             posterior_wall_depth, settle, tilted_priors,
                                             tilted_start)
-from planner.core.anatomy.pedicle import Pedicle, find_pedicle
+from planner.core.anatomy.pedicle import Pedicle, find_pedicle, with_sections
 from planner.core.anatomy.stack import OutlineStack
 from planner.core.volume import Volume
 
@@ -493,5 +493,5 @@ def _pedicles(volume: Volume, f: Frame, outlines: list[Outline],
                 f"more than {PEDICLE_MAX_WIDTH_FRACTION:.0%} of the body's "
                 f"{body_w:.0f} mm: not a pedicle (a rib head or an articular process)")
         else:
-            pedicles[side] = ped
+            pedicles[side] = with_sections(volume, f, ped)
     return pedicles

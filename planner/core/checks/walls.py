@@ -45,6 +45,27 @@ def _polar(outline: np.ndarray, centre: np.ndarray, lateral: np.ndarray, up: np.
     return ang[order], np.hypot(rel @ lateral, rel @ up)[order]
 
 
+def _section_wall(sections: tuple[np.ndarray, np.ndarray], along: np.ndarray,
+                  ang: np.ndarray) -> np.ndarray:
+    """The pedicle's wall in direction ``ang`` (n, m) at each point's offset ``along``
+    (n,) the axis: its sections' radii (rays evenly spaced from angle 0) interpolated
+    between the nearest two offsets (the nearest one beyond the outermost) and between
+    rays."""
+    offsets, radii = sections
+    a = np.clip(along, offsets[0], offsets[-1])
+    k = np.clip(np.searchsorted(offsets, a) - 1, 0, max(len(offsets) - 2, 0))
+    k1 = np.minimum(k + 1, len(offsets) - 1)
+    span = np.where(k1 > k, offsets[k1] - offsets[k], 1.0)
+    w = np.where(k1 > k, (a - offsets[k]) / span, 0.0)[:, None]
+    at = (1.0 - w) * radii[k] + w * radii[k1]                    # (n, rays)
+    n_rays = radii.shape[1]
+    x = ang / (2 * np.pi) * n_rays
+    j = np.floor(x).astype(int) % n_rays
+    t = x - np.floor(x)
+    rows = np.arange(len(at))[:, None]
+    return (1.0 - t) * at[rows, j] + t * at[rows, (j + 1) % n_rays]
+
+
 def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
     """How far the needle's outer surface goes beyond the pedicle's outer cortex, by
     direction (negative: the bone left inside), near the isthmus; laterally also beyond
@@ -65,7 +86,13 @@ def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
     ey = y[:, None] + traj.radius_mm * np.sin(phi)[None, :]
     ang = np.mod(np.arctan2(ey, ex), 2 * np.pi)
     a_o, r_o = _polar(ped.outline, ped.isthmus, ped.lateral, ped.up)
-    excess = np.hypot(ex, ey) - np.interp(ang, a_o, r_o, period=2 * np.pi)
+    wall = np.interp(ang, a_o, r_o, period=2 * np.pi)
+    if ped.sections is not None:
+        lateral = (ang < np.pi / 4) | (ang > 7 * np.pi / 4)
+        wall = np.where(lateral, np.minimum(wall, _section_wall(ped.sections,
+                                                                rel[near] @ ped.axis, ang)),
+                        wall)
+    excess = np.hypot(ex, ey) - wall
     sector = (np.floor((ang + np.pi / 4) / (np.pi / 2)).astype(int)) % 4
     out = {}
     for n, name in enumerate(DIRECTIONS):
