@@ -381,7 +381,8 @@ def with_sections(volume: Volume, frame: Frame, ped: Pedicle) -> Pedicle:
     found are left out). The needle is judged against the isthmus outline along the
     whole pedicle; where the pedicle turns or narrows beside the isthmus its wall there
     is nearer (chest T8 right: 3.7 mm in front of the isthmus the lateral cortex 1.0 mm
-    from the needle's axis, the 11G surface 0.5 mm out of the vertebra, judged inside)."""
+    from the needle's axis, the 11G surface 0.5 mm out of the vertebra, judged inside).
+    The checks read them on the lateral side only (``walls.pedicle_breaches``)."""
     s = 1.0 if ped.side == "left" else -1.0
     offsets, radii = [], []
     for off in SECTION_OFFSETS_MM:
