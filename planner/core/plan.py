@@ -13,7 +13,7 @@ from planner.core.checks.judge import judge
 from planner.core.checks.result import FAIL, PASS, SEVERITY, CheckSettings
 from planner.core.checks.views import (CLOCK_ON_THE_HOUR, CLOCK_TARGET, clock_position,
                                        hours_apart)
-from planner.core.trajectory import GAUGES_BY_SIZE, Trajectory
+from planner.core.trajectory import GAUGE_DIAMETER_MM, GAUGES_BY_SIZE, Trajectory
 
 BONE_END_HU = 150.0
 ENTRY_RADIUS_FRACTION = 0.35  # entry this far out toward the pedicle's rim on the AP view
@@ -365,6 +365,25 @@ def _tips(model, side: str, offsets_mm, s: CheckSettings, height: float = 0.0
     return [_tip(model, sign * float(x), s, height) for x in offsets_mm]
 
 
+TIP_IN_BODY_MM = 1.0
+
+
+def _tips_in_body(model, side: str, offsets_mm: np.ndarray, gauge: str, s: CheckSettings
+                  ) -> np.ndarray:
+    """The tip offsets from the midline whose needle, ``gauge`` wide, keeps its surface
+    ``TIP_IN_BODY_MM`` inside the body's outline at the tip; the two deepest where fewer
+    do. The tips lie the target distance behind the body's most anterior point, and a
+    thoracic body is narrow and round in front: of the offsets asked for, 15 mm from the
+    midline put the tips of chest T2-T10 outside the body, 12.5 mm those of T3-T7 and T9
+    (chest T2 right's suggested tip lay 0.2 mm outside the vertebra's mask)."""
+    tips = np.array(_tips(model, side, offsets_mm, s, TIP_HEIGHT))
+    depth = -model.body_signed_distance(tips) - GAUGE_DIAMETER_MM[gauge] / 2
+    keep = depth >= TIP_IN_BODY_MM
+    if keep.sum() >= 2:
+        return offsets_mm[keep]
+    return np.sort(offsets_mm[np.argsort(-depth, kind="stable")[:2]])
+
+
 def _fitting_gauge(model, traj: Trajectory, s: CheckSettings, start: str) -> str:
     """The largest gauge, from ``start`` down, that leaves bone on both sides: across the
     pedicle's width (``pedicle_fit``, with the slice margin) and along the line itself,
@@ -418,8 +437,8 @@ def suggest_plan(volume, model, gauge: str = "11G", approach: str = "bipedicular
         return plan
     else:
         across = np.linspace(*s.target_offset_mm, 5)      # each tip in its own half
-        trajs = [_through_pedicle(volume, model, k, across, gauge, approach, s)
-                 for k in sides]
+        trajs = [_through_pedicle(volume, model, k, _tips_in_body(model, k, across, gauge, s),
+                                  gauge, approach, s) for k in sides]
     for n, t in enumerate(trajs):
         g = _fitting_gauge(model, t, s, gauge)
         if g != gauge:

@@ -795,6 +795,21 @@ def test_suggested_needles_stay_in_the_vertebra(case):
         assert bar_failures(vol, mask, model, traj) == [], (case, traj.side)
 
 
+@pytest.mark.parametrize("case", ["chest-T2", "chest-T4", "chest-T6"])
+def test_the_suggested_tips_lie_inside_the_body(case):
+    """The upper thoracic bodies are narrow and round in front: tips sought 12.5-15 mm
+    from the midline, the target distance behind the body's front, lay outside them, and
+    where every line failed a check such a tip could be suggested (chest T2 right: its
+    axis 0.16 mm outside the vertebra's mask). Every suggested tip's needle surface lies
+    inside the vertebra's mask there."""
+    from planner.core.plan import suggest_plan
+
+    vol, mask, seed = _level(case)
+    model = build_model(vol, seed)
+    for traj in suggest_plan(vol, model).trajectories:
+        assert mask.depth(traj.target[None])[0] >= traj.radius_mm, (case, traj.side)
+
+
 @pytest.mark.parametrize("case", ["tptbox-L3", "chest-T3"])
 def test_the_model_and_plan_do_not_turn_on_rounding(case):
     """A seed moved a billionth of a millimetre gives the same model and plan: limits
