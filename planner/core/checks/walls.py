@@ -95,13 +95,13 @@ def pedicle_breaches(model, traj: Trajectory) -> dict[str, float] | None:
     ang = np.mod(np.arctan2(ey, ex), 2 * np.pi)
     a_o, r_o = _polar(ped.outline, ped.isthmus, ped.lateral, ped.up)
     wall = np.interp(ang, a_o, r_o, period=2 * np.pi)
+    sector = (np.floor((ang + np.pi / 4) / (np.pi / 2)).astype(int)) % 4
     if ped.sections is not None:
-        lateral = (ang < np.pi / 4) | (ang > 7 * np.pi / 4)
+        lateral = sector == DIRECTIONS.index("lateral")
         wall = np.where(lateral, np.minimum(wall, _section_wall(ped.sections,
                                                                 rel[near] @ ped.axis, ang)),
                         wall)
     excess = np.hypot(ex, ey) - wall
-    sector = (np.floor((ang + np.pi / 4) / (np.pi / 2)).astype(int)) % 4
     out = {}
     for n, name in enumerate(DIRECTIONS):
         sel = sector == n
