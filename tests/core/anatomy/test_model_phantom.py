@@ -154,9 +154,9 @@ def test_a_pedicle_found_from_few_of_the_nudged_frames_is_not_trusted(
     """A pedicle whose bone sits at the threshold is found from some of the frames a
     quarter millimetre apart and not from others: found from three of seven, it is
     reported missing, and why; from four, kept."""
-    import planner.core.anatomy.model as model_module
+    import planner.core.anatomy.steady_pedicles as pedicles_module
 
-    real = model_module.find_pedicle
+    real = pedicles_module.find_pedicle
     for kept, expect in ((3, False), (4, True)):
         calls = {"left": 0, "right": 0}
 
@@ -166,7 +166,7 @@ def test_a_pedicle_found_from_few_of_the_nudged_frames_is_not_trusted(
                 return None
             return real(volume, frame, side, *args)
 
-        monkeypatch.setattr(model_module, "find_pedicle", flaky)
+        monkeypatch.setattr(pedicles_module, "find_pedicle", flaky)
         m = build_model(sample_volume, lumbar["L1"]["body_center"])
         assert ("left" in m.pedicles) == expect, m.missing
         assert "right" in m.pedicles

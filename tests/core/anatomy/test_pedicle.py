@@ -122,7 +122,7 @@ def test_the_pedicle_from_the_frame_is_kept_unless_the_nudged_frames_outvote_it(
     """``_steady_pedicle`` over the frame and six nudged frames: the frame's own pedicle
     while a third of the others agree with it within ``AGREE_MM``; else the one nearest
     all; none where most frames found none."""
-    from planner.core.anatomy.model import AGREE_MM, _steady_pedicle
+    from planner.core.anatomy.steady_pedicles import AGREE_MM, _steady_pedicle
 
     def steady(found):
         return _steady_pedicle(found, len(found))[0]
