@@ -11,8 +11,8 @@ meeting the bar over all levels, and on how many levels every click built a mode
 centre lies within 0.5 mm of the clicks' median (the issue's stability target); the
 median spread of the isthmus centres over the pedicles found from at least half the
 clicks; on how many levels a click at the models' median centre builds a model centred
-within 0.5 mm of it; and the reasons the needles missed the bar, counted over all levels (a needle may
-miss it for several).
+within 0.5 mm of it; and the reasons the needles missed the bar, counted over all levels
+(a needle may miss it for several).
 Usage: python benchmarks/model_stability.py [--clicks N] [name-prefix ...]
 """
 
