@@ -227,7 +227,7 @@ def build_model(volume: Volume, seed: np.ndarray) -> VertebraModel:
     found as many pedicles, of those with the most pedicles the one that agrees best with
     the others is kept (``_consensus``); where none, the first, with its warnings. So is
     one whose canal confirmed no axis (``unconfirmed``), itself among the others: chest
-    T11 from a click at the body's centre settled 7 degrees off the spine, its centre 6.4
+    T11 from a click at the body's centre settled 7 degrees off the others, its centre 6.4
     mm behind the body's middle, with no word (its canal showed no line). Chest
     T2 and T3 lean about 40 degrees: from three clicks of eight in each, the scanner's
     axis led to frames 50-67 degrees off the others (one with no word of doubt, its

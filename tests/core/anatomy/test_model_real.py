@@ -363,11 +363,11 @@ def test_a_click_that_led_off_the_spine_is_built_again_from_leaning_starts(case,
 
 
 def test_a_first_frame_whose_canal_shows_no_line_is_built_again_from_leaning_starts():
-    """Chest T11, a click at the very centre of the body that a click 9 mm beside it
+    """Chest T11, a click at the very centre of the body that a click 8 mm beside it
     built: from there the first frame's canal (a closed ring) showed no straight run of
     sections, so nothing confirmed the first frame's axis; the frame settled along it, 7
-    degrees off the spine's, its centre 6.4 mm behind the body's middle, and the model said
-    nothing. The model is now built again from leaning starts, as one that doubts itself
+    degrees off the seed's model, its centre 6.3 mm behind the body's middle, and the model
+    said nothing. The model is now built again from leaning starts, as one that doubts itself
     is, and agrees with the seed's."""
     vol, mask, seed = _level("chest-T11")
     click = np.array([12.470816005455285, 60.84982452882326, -228.00282488318098])
