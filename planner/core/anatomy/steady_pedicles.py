@@ -63,8 +63,8 @@ def _steady_pedicle(found: Iterable[Pedicle | None], frames: int
 
 
 def steady_pedicles(volume: Volume, f: Frame, outlines: list[Outline],
-              window: tuple[float, float, float, float], height: float,
-              missing: dict[str, str]) -> dict[str, Pedicle]:
+                    window: tuple[float, float, float, float], height: float,
+                    missing: dict[str, str]) -> dict[str, Pedicle]:
     """The pedicles found in ``window`` (``model.pedicle_window``); why not, in
     ``missing``."""
     wall, half_w, depth, middle = window
