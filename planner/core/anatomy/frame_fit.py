@@ -274,8 +274,7 @@ def settle(volume: Volume, f: Frame, canal: list[CanalSection]
     point, axis = canal_line(canal, f.cranial)
 
     def measure(centre: np.ndarray, near: tuple[float, float] | None):
-        on_line = point + axis * float((centre - point) @ axis)
-        fr = Frame.from_axes(centre, centre - on_line, axis)
+        fr = _facing_line(centre, point, axis)
         outline = _settle_outline(volume, fr, canal)
         if outline.fraction_found < 0.5:
             return None
@@ -320,9 +319,15 @@ def settle(volume: Volume, f: Frame, canal: list[CanalSection]
         centre, height = _polished(measure, point, axis, result)
     if not 8.0 <= height <= 50.0:
         return None
-    on_line = point + axis * float((centre - point) @ axis)
-    fr = Frame.from_axes(centre, centre - on_line, axis)
+    fr = _facing_line(centre, point, axis)
     return fr, _settled_endplates(volume, fr, canal, sup, inf), height
+
+
+def _facing_line(centre: np.ndarray, point: np.ndarray, axis: np.ndarray) -> Frame:
+    """The frame at ``centre`` along the canal's line (through ``point`` along ``axis``),
+    its anterior axis pointing from the line to the centre."""
+    on_line = point + axis * float((centre - point) @ axis)
+    return Frame.from_axes(centre, centre - on_line, axis)
 
 
 def _polished(measure, point: np.ndarray, axis: np.ndarray, result: tuple
@@ -339,8 +344,7 @@ def _polished(measure, point: np.ndarray, axis: np.ndarray, result: tuple
     frames that differ), and abdomen L5's leaning starts' doubts flipped, one settled 43
     degrees off the spine kept from the mask's seed."""
     centre, sup, inf = result[:3]
-    on_line = point + axis * float((centre - point) @ axis)
-    fr = Frame.from_axes(centre, centre - on_line, axis)
+    fr = _facing_line(centre, point, axis)
     near = (float(np.median((sup - centre) @ axis)),
             float(np.median((centre - inf) @ axis)))
     found = [result]
