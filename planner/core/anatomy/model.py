@@ -16,7 +16,8 @@ from planner.core.anatomy.body import (SOFT_TISSUE_FLOOR_HU, Outline, body_outli
                                        consistent_outlines)
 from planner.core.anatomy.canal import CanalSection, canal_section
 from planner.core.anatomy.canal_stack import (CLOSED_RING_FRACTION, canal_axis,
-                                              canal_front_depth, canal_line, canal_stack)
+                                              canal_content_hu, canal_front_depth,
+                                              canal_line, canal_stack)
 from planner.core.anatomy.frame import Frame, unit
 from planner.core.anatomy.frame_fit import (AXIS_DISAGREEMENT_DEG,
                                             SETTLE_NEAR_WALL_FRACTION, Endplates,
@@ -198,6 +199,7 @@ def _agrees(found: tuple | None) -> bool:
 # abdomen L1 on one 41 degrees apart, 12.7 mm off the body's centre, with no word
 ENDPLATES_APART_MAX_DEG = 35.0
 CANAL_MIDDLE_MAX_MM = 20.0         # behind the posterior wall
+CANAL_CONTENT_MAX_HU = 100.0       # the canal's core (fat, CSF, cord; walls blurred in)
 CENTRE_BEHIND_FRACTION = 0.25      # of the body's depth, the centre in front of its wall
 
 
@@ -415,6 +417,18 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
         missing["left_pedicle"] = missing["right_pedicle"] = (
             f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
             "walled): the pedicles that close it were not found")
+    elif canal and (content := canal_content_hu(canal)) > CANAL_CONTENT_MAX_HU:
+        # on every level of our data the canal's core reads -23 to 45 HU (the median of
+        # its sections); 131-204 HU, it was a contrast-filled vessel or bone beside chest
+        # T1 (near the scan's edge), in frames 69-71 degrees off the spine's, with both
+        # "pedicles" and no word of doubt
+        doubtful = True
+        warnings.append(f"the canal found reads {content:.0f} HU inside (the spinal canal's "
+                        f"fat, fluid and cord read below {CANAL_CONTENT_MAX_HU:.0f}): it is "
+                        "not the spinal canal; check the model on the slices")
+        missing["left_pedicle"] = missing["right_pedicle"] = (
+            f"the canal found reads {content:.0f} HU inside, not the spinal canal: the "
+            "pedicles beside it were not sought")
     elif canal and (window := pedicle_window(f, outlines, canal, height, back))[3] > \
             CANAL_MIDDLE_MAX_MM:
         # the canal's middle lies 5-16 mm behind the posterior wall on every level of our

