@@ -25,6 +25,7 @@ CHECK_NAMES = {
     "rib_head": "Rib head", "fat_before_body": "Fat before the body",
 }
 SIDES = ("left", "right")
+DOUBT_COLOUR = "#d08000"      # as the level count's warning
 CLOCK_HOURS = (9, 10, 11, 12, 1, 2, 3)
 HEADLINE_NAMES = 3
 
@@ -104,7 +105,7 @@ class PlanPanel(QWidget):
         lay.addWidget(self.levels)
         self.level_warning = QLabel("")
         self.level_warning.setWordWrap(True)
-        self.level_warning.setStyleSheet("color: #d08000;")
+        self.level_warning.setStyleSheet(f"color: {DOUBT_COLOUR};")
         lay.addWidget(self.level_warning)
         form = QFormLayout()
         self.label_combo = QComboBox()
@@ -139,6 +140,13 @@ class PlanPanel(QWidget):
         self.headline.setWordWrap(True)
         self.headline.setStyleSheet("font-weight: bold; padding: 4px;")
         lay.addWidget(self.headline)
+        # a model that doubts itself qualifies every verdict below: its warnings first, in
+        # the warning colour (listed last in grey they read like the slice-thickness note)
+        self.doubt = QLabel("")
+        self.doubt.setWordWrap(True)
+        self.doubt.setStyleSheet(f"color: {DOUBT_COLOUR}; font-weight: bold;")
+        self.doubt.setVisible(False)
+        lay.addWidget(self.doubt)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Check", "Value", "Verdict"])
         self.table.verticalHeader().setVisible(False)
@@ -286,11 +294,16 @@ class PlanPanel(QWidget):
                         next(iter(lv.trajectories.values())).approach)
                 # a missing part the plan's warnings already give (no trajectory: why)
                 # is not listed twice
-                notes = list(lv.warnings) + list(lv.model.warnings) + [
+                doubts = list(lv.model.warnings) if lv.model.doubtful else []
+                notes = ([] if doubts else list(lv.model.warnings)) + list(lv.warnings) + [
                     f"{k.replace('_', ' ')}: {v}" for k, v in lv.model.missing.items()
                     if not any(v in w for w in lv.warnings)]
+                self.doubt.setText("\n".join(doubts))
+                self.doubt.setVisible(bool(doubts))
                 self.notes.setText("\n".join(notes))
             else:
+                self.doubt.setText("")
+                self.doubt.setVisible(False)
                 self.notes.setText("")
             self._refresh_checks()
         finally:

@@ -6,9 +6,11 @@ change the gauge."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
 
 from planner.render.plan_overlay import VERDICT_RGB
 from planner.render.vtk_util import read_pixels
+from planner.ui.plan_panel import DOUBT_COLOUR
 from tests.ui.conftest import render, widget_pos
 
 
@@ -53,6 +55,32 @@ def test_a_missing_pedicle_is_explained_once(planned):
     text = window.panel.notes.text()
     assert text.count(why) == 1
     assert "canal: no low-density canal behind the posterior wall" in text
+
+
+def test_a_model_that_doubts_itself_is_said_first_in_the_warning_colour(planned):
+    """A doubtful model's warnings (the canal found is not the spinal canal, chest T1)
+    were listed last, in the grey of the slice-thickness note: they now stand under the
+    headline in the warning colour, and the grey notes keep the rest."""
+    window, _ = planned
+    panel = window.panel
+    level = window.session.levels[0]
+    assert not level.model.doubtful and not panel.doubt.isVisible()
+    why = "the canal found reads 153 HU inside: it is not the spinal canal"
+    level.model.warnings.append(why)
+    level.model.doubtful = True
+    panel.refresh()
+    assert panel.doubt.isVisible() and why in panel.doubt.text()
+    assert why not in panel.notes.text()
+    image = panel.doubt.grab().toImage()
+    amber = QColor(DOUBT_COLOUR)
+    hits = sum(abs(image.pixelColor(x, y).red() - amber.red()) < 40 and
+               abs(image.pixelColor(x, y).green() - amber.green()) < 40 and
+               image.pixelColor(x, y).blue() < 80
+               for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+    assert hits > 20
+    level.model.doubtful = False
+    panel.refresh()
+    assert not panel.doubt.isVisible() and why in panel.notes.text()
 
 
 def _undo(window, qtbot):
