@@ -292,6 +292,48 @@ def _axes_apart(model: VertebraModel) -> float:
                                                           e.inferior_normal))
 
 
+def _not_the_spinal_canal(canal: list[CanalSection],
+                          window: tuple[float, float, float, float]
+                          ) -> tuple[str, str] | None:
+    """Why the canal found is not the spinal canal (the warning, and why the pedicles
+    were not sought), or None. Each was a model off the spine that said nothing."""
+    ring = closed_ring(canal)
+    if ring < CLOSED_RING_FRACTION:
+        # the pedicles close the canal's bony ring; where it is closed at no height the
+        # bone beside the canal is something else (chest T9: both "pedicles" found in the
+        # rib heads, outside the vertebra). On every model of our data that lay on the
+        # spine the ring is closed somewhere (at least 92% walled); chest T1 from one click
+        # (60%) settled 67 degrees off the spine with no word
+        return (f"the canal found is walled by bone at no height (at most {ring:.0%} of its "
+                "ring): it may not be the spinal canal, or the model may be off the spine; "
+                "check the model on the slices",
+                f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
+                "walled): the pedicles that close it were not found")
+    content = canal_content_hu(canal)
+    if content > CANAL_CONTENT_MAX_HU:
+        # on every level of our data the canal's core reads -23 to 45 HU (the median of
+        # its sections); 131-204 HU, it was a contrast-filled vessel or bone beside chest
+        # T1 (near the scan's edge), in frames 69-71 degrees off the spine's, with both
+        # "pedicles" and no word of doubt
+        return (f"the canal found reads {content:.0f} HU inside (the spinal canal's fat, "
+                f"fluid and cord read below {CANAL_CONTENT_MAX_HU:.0f}): it is not the "
+                "spinal canal; check the model on the slices",
+                f"the canal found reads {content:.0f} HU inside, not the spinal canal: the "
+                "pedicles beside it were not sought")
+    middle = window[3]
+    if middle > CANAL_MIDDLE_MAX_MM:
+        # the canal's middle lies 5-16 mm behind the posterior wall on every level of our
+        # data; 23-35 mm behind it, it was the fat behind the laminae, and the "pedicles"
+        # beside it bone of the arch (chest T2, T3 from clicks whose frames were 50-67
+        # degrees off the spine's)
+        return (f"the canal found lies {middle:.0f} mm behind the body's posterior wall "
+                f"(its middle; {CANAL_MIDDLE_MAX_MM:.0f} mm at most expected): it is not "
+                "the spinal canal; check the model on the slices",
+                f"the canal found lies {middle:.0f} mm behind the body: the pedicles beside "
+                "it were not sought")
+    return None
+
+
 def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel:
     """The model from a first frame and canal (``frame_fit.frame_and_canal``'s tuple)."""
     warnings: list[str] = []
@@ -413,49 +455,16 @@ def _model_from(volume: Volume, seed: np.ndarray, start: tuple) -> VertebraModel
     if sec is None:
         missing["canal"] = "no low-density canal behind the posterior wall"
     pedicles: dict[str, Pedicle] = {}
-    ring = closed_ring(canal)
-    if canal and ring < CLOSED_RING_FRACTION:
-        # the pedicles close the canal's bony ring; where it is closed at no height the
-        # bone beside the canal is something else (chest T9: both "pedicles" found in the
-        # rib heads, outside the vertebra). On every model of our data that lay on the
-        # spine the ring is closed somewhere (at least 92% walled); chest T1 from one click
-        # (60%) settled 67 degrees off the spine with no word
-        doubtful = True
-        warnings.append(f"the canal found is walled by bone at no height (at most "
-                        f"{ring:.0%} of its ring): it may not be the spinal canal, or the "
-                        "model may be off the spine; check the model on the slices")
-        missing["left_pedicle"] = missing["right_pedicle"] = (
-            f"the canal's bony ring is closed at no height (at most {ring:.0%} of it is "
-            "walled): the pedicles that close it were not found")
-    elif canal and (content := canal_content_hu(canal)) > CANAL_CONTENT_MAX_HU:
-        # on every level of our data the canal's core reads -23 to 45 HU (the median of
-        # its sections); 131-204 HU, it was a contrast-filled vessel or bone beside chest
-        # T1 (near the scan's edge), in frames 69-71 degrees off the spine's, with both
-        # "pedicles" and no word of doubt
-        doubtful = True
-        warnings.append(f"the canal found reads {content:.0f} HU inside (the spinal canal's "
-                        f"fat, fluid and cord read below {CANAL_CONTENT_MAX_HU:.0f}): it is "
-                        "not the spinal canal; check the model on the slices")
-        missing["left_pedicle"] = missing["right_pedicle"] = (
-            f"the canal found reads {content:.0f} HU inside, not the spinal canal: the "
-            "pedicles beside it were not sought")
-    elif canal and (window := pedicle_window(f, outlines, canal, height, back))[3] > \
-            CANAL_MIDDLE_MAX_MM:
-        # the canal's middle lies 5-16 mm behind the posterior wall on every level of our
-        # data; 23-35 mm behind it, it was the fat behind the laminae, and the "pedicles"
-        # beside it bone of the arch (chest T2, T3 from clicks whose frames were 50-67
-        # degrees off the spine's)
-        doubtful = True
-        warnings.append(f"the canal found lies {window[3]:.0f} mm behind the body's "
-                        f"posterior wall (its middle; {CANAL_MIDDLE_MAX_MM:.0f} mm at most "
-                        "expected): it is not the spinal canal; check the model on the "
-                        "slices")
-        missing["left_pedicle"] = missing["right_pedicle"] = (
-            f"the canal found lies {window[3]:.0f} mm behind the body: the pedicles beside "
-            "it were not sought")
-    elif canal:
-        pedicles = steady_pedicles(volume, f, outlines, window, height, missing)
-    else:
+    if not canal:
         missing["left_pedicle"] = missing["right_pedicle"] = "needs the canal"
+    else:
+        window = pedicle_window(f, outlines, canal, height, back)
+        doubt = _not_the_spinal_canal(canal, window)
+        if doubt is None:
+            pedicles = steady_pedicles(volume, f, outlines, window, height, missing)
+        else:
+            doubtful = True
+            warnings.append(doubt[0])
+            missing["left_pedicle"] = missing["right_pedicle"] = doubt[1]
     return VertebraModel(f, height, endplates, outlines, canal, pedicles, warnings,
                          missing, thickness, doubtful, unconfirmed)
