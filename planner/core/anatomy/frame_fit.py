@@ -7,6 +7,7 @@ Used by ``model.build_model``; raises ``ModelError`` when no vertebral body is f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -330,7 +331,12 @@ def _facing_line(centre: np.ndarray, point: np.ndarray, axis: np.ndarray) -> Fra
     return Frame.from_axes(centre, centre - on_line, axis)
 
 
-def _polished(measure, point: np.ndarray, axis: np.ndarray, result: tuple
+# the settling's measurement from a centre, endplates sought near (above, below) mm:
+# (new centre, superior points, inferior points, height), None where walls were not found
+Measure = Callable[[np.ndarray, tuple[float, float] | None], tuple | None]
+
+
+def _polished(measure: Measure, point: np.ndarray, axis: np.ndarray, result: tuple
               ) -> tuple[np.ndarray, float]:
     """The settled centre and height as the mean of the settling's measurement from it
     and from it moved ``POLISH_MM`` either way along each of its frame's axes. The fixed
